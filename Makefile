@@ -1,0 +1,45 @@
+# The README's two commands are `make demo` and `make test`; each installs what it needs first.
+BUILD_DIR ?= build
+JOBS ?= $(shell nproc)
+CMAKE_ARGS ?=
+
+.PHONY: all deps configure build test test-sanitize bench demo manifests lint fuzz clean
+
+all: build
+
+deps:
+	@hack/install-deps.sh
+
+configure: deps
+	@cmake -S . -B $(BUILD_DIR) -DSSO_WERROR=ON -DSSO_BUILD_TESTS=ON -DSSO_BUILD_BENCH=ON $(CMAKE_ARGS) >/dev/null
+
+build: configure
+	@cmake --build $(BUILD_DIR) -j $(JOBS)
+
+# Every label: unit, integration, e2e and fuzz (libFuzzer for a bounded time: FUZZ_SECONDS).
+test: build
+	@hack/test.sh $(BUILD_DIR)
+
+# The unit and integration tests again under AddressSanitizer and UBSan.
+test-sanitize: deps
+	@cmake -S . -B build-asan -DSSO_WERROR=ON -DSSO_SANITIZE=ON -DSSO_BUILD_BENCH=OFF -DCMAKE_BUILD_TYPE=Debug >/dev/null
+	@cmake --build build-asan -j $(JOBS)
+	@cd build-asan && ctest --output-on-failure -j $(JOBS) -L 'unit|integration'
+
+bench: build
+	@hack/bench.sh $(BUILD_DIR)
+
+demo: build
+	@hack/demo.sh $(BUILD_DIR)
+
+manifests: deps
+	@hack/generate-manifests.sh
+
+lint: configure
+	@hack/lint.sh $(BUILD_DIR)
+
+fuzz: deps
+	@for t in tls_material; do hack/fuzz.sh $$t $${FUZZ_SECONDS:-300} || exit 1; done
+
+clean:
+	rm -rf $(BUILD_DIR) build-asan build-fuzz

@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Runs every benchmark under bench/ (make bench); each prints its figures and targets.
+#   hack/bench.sh [BUILD_DIR] [--benchmark_filter=REGEX]
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=${1:-$root/build}
+shift || true
+"$build/bench/bench_pki" "$@"

@@ -1,0 +1,173 @@
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "pki/renewal.hpp"
+#include "pki_fixtures.hpp"
+#include "status_matchers.hpp"
+
+namespace sso::pki {
+namespace {
+
+using ::sso::testing::fixed_now;
+using ::sso::testing::issue_or_die;
+using ::sso::testing::make_test_ca;
+using ::sso::testing::payments_request;
+using namespace std::chrono_literals;
+
+// One place holding what a Secret would: the tests change one thing at a time.
+struct Scenario {
+  CertificateAuthority ca = make_test_ca(fixed_now() - 24h);
+  IdentityRequest request = payments_request();
+  Identity current = issue_or_die(ca, request, fixed_now());
+  std::string cert_pem = current.chain_pem();
+  std::string key_pem = std::string(current.key.to_pkcs8_pem().reveal());
+  std::vector<Certificate> trusted = {ca.certificate()};
+
+  std::optional<ReissueDecision> decide(TimePoint now = fixed_now(), const Certificate* issuing = nullptr) const {
+    return decide_reissue(
+        RenewalInput{cert_pem, key_pem, request, issuing ? *issuing : ca.certificate(), trusted, now});
+  }
+};
+
+std::optional<ReissueReason> reason_of(const std::optional<ReissueDecision>& d) {
+  return d ? std::optional(d->reason) : std::nullopt;
+}
+
+TEST(DecideReissue, KeepsAFreshMatchingIdentity) {
+  Scenario s;
+  EXPECT_EQ(reason_of(s.decide()), std::nullopt);
+}
+
+TEST(DecideReissue, MissingCertificateOrKey) {
+  Scenario s;
+  auto no_cert =
+      decide_reissue(RenewalInput{std::nullopt, s.key_pem, s.request, s.ca.certificate(), s.trusted, fixed_now()});
+  EXPECT_EQ(reason_of(no_cert), ReissueReason::kMissingData);
+  auto no_key = decide_reissue(
+      RenewalInput{s.cert_pem, std::string_view(), s.request, s.ca.certificate(), s.trusted, fixed_now()});
+  EXPECT_EQ(reason_of(no_key), ReissueReason::kMissingData);
+}
+
+TEST(DecideReissue, UnparsableData) {
+  Scenario s;
+  s.cert_pem = "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n";
+  EXPECT_EQ(reason_of(s.decide()), ReissueReason::kInvalidData);
+  Scenario t;
+  t.key_pem = "garbage";
+  EXPECT_EQ(reason_of(t.decide()), ReissueReason::kInvalidData);
+}
+
+TEST(DecideReissue, KeyThatIsNotTheCertificates) {
+  Scenario s;
+  auto other = PrivateKey::generate({});
+  ASSERT_TRUE(other.ok());
+  s.key_pem = std::string(other->to_pkcs8_pem().reveal());
+  EXPECT_EQ(reason_of(s.decide()), ReissueReason::kKeyMismatch);
+}
+
+TEST(DecideReissue, SignedByAnUnknownCa) {
+  Scenario s;
+  const auto stranger = make_test_ca(fixed_now() - 24h, {}, "stranger CA");
+  const Identity foreign = issue_or_die(stranger, s.request, fixed_now());
+  s.cert_pem = foreign.chain_pem();
+  s.key_pem = std::string(foreign.key.to_pkcs8_pem().reveal());
+  const auto decision = s.decide();
+  EXPECT_EQ(reason_of(decision), ReissueReason::kIssuerMismatch);
+  EXPECT_THAT(decision->message, ::testing::HasSubstr("stranger CA"));
+}
+
+TEST(DecideReissue, SignedByThePreviousCaDuringRotation) {
+  Scenario s;
+  const auto next = make_test_ca(fixed_now() - 1h, {}, "next CA");
+  s.trusted = {next.certificate(), s.ca.certificate()};
+  EXPECT_EQ(reason_of(s.decide(fixed_now(), &next.certificate())), ReissueReason::kCARotated);
+}
+
+TEST(DecideReissue, IdentityDrift) {
+  for (auto mutate : std::vector<std::function<void(IdentityRequest&)>>{
+           [](IdentityRequest& r) { r.dns_names.push_back("payments.example.com"); },
+           [](IdentityRequest& r) { r.dns_names.pop_back(); },
+           [](IdentityRequest& r) { r.spiffe_id = "spiffe://cluster.local/ns/shop/sa/other"; },
+           [](IdentityRequest& r) { r.spiffe_id.clear(); },
+           [](IdentityRequest& r) { r.common_name = "renamed"; },
+       }) {
+    Scenario s;
+    mutate(s.request);
+    EXPECT_EQ(reason_of(s.decide()), ReissueReason::kIdentityChanged);
+  }
+}
+
+TEST(DecideReissue, DnsNameOrderDoesNotMatter) {
+  Scenario s;
+  std::reverse(s.request.dns_names.begin(), s.request.dns_names.end());
+  EXPECT_EQ(reason_of(s.decide()), std::nullopt);
+}
+
+TEST(DecideReissue, TlsModeChangeIsAUsageChange) {
+  Scenario s;
+  s.request.mode = TlsMode::kServer;
+  EXPECT_EQ(reason_of(s.decide()), ReissueReason::kUsageChanged);
+}
+
+TEST(DecideReissue, AlgorithmOrSizeDrift) {
+  Scenario s;
+  s.request.key = {KeyAlgorithm::kECDSA, 384};
+  EXPECT_EQ(reason_of(s.decide()), ReissueReason::kKeyAlgorithmChanged);
+  Scenario t;
+  t.request.key = {KeyAlgorithm::kEd25519, 0};
+  EXPECT_EQ(reason_of(t.decide()), ReissueReason::kKeyAlgorithmChanged);
+}
+
+TEST(DecideReissue, InsideTheRenewalWindow) {
+  Scenario s;  // 2160h lifetime (plus 5m backdating): renews a third before the end
+  const TimePoint renew_at = renewal_time(s.current.leaf(), std::nullopt);
+  EXPECT_EQ(reason_of(s.decide(renew_at - 1s)), std::nullopt);
+  EXPECT_EQ(reason_of(s.decide(renew_at)), ReissueReason::kRenewalDue);
+  s.request.renew_before = 24h;
+  EXPECT_EQ(reason_of(s.decide(renew_at)), std::nullopt) << "a shorter renewBefore moves the window later";
+  EXPECT_EQ(reason_of(s.decide(s.current.leaf().not_after() - 24h)), ReissueReason::kRenewalDue);
+}
+
+TEST(DecideReissue, PastExpiry) {
+  Scenario s;
+  EXPECT_EQ(reason_of(s.decide(s.current.leaf().not_after())), ReissueReason::kExpired);
+}
+
+TEST(DecideReissue, ReasonsHaveStableNames) {
+  std::set<std::string> names;
+  for (auto r : kAllReissueReasons) names.insert(std::string(to_string(r)));
+  EXPECT_EQ(names.size(), std::size(kAllReissueReasons));
+  EXPECT_EQ(to_string(ReissueReason::kRenewalDue), "RenewalDue");
+  EXPECT_EQ(to_string(ReissueReason::kCARotated), "CARotated");
+}
+
+// The rows of cert-manager's pkg/util/pki/renewaltime_test.go, restated.
+TEST(RenewalTime, FollowsCertManager) {
+  const TimePoint nb = fixed_now();
+  struct Row {
+    const char* name;
+    std::chrono::seconds lifetime;
+    std::optional<std::chrono::seconds> renew_before;
+    std::chrono::seconds want_before_expiry;
+  };
+  for (const Row& row : {
+           Row{"default is a third of the lifetime", 3h, std::nullopt, 1h},
+           Row{"renewBefore is honoured", 3h, 30min, 30min},
+           Row{"renewBefore not shorter than the lifetime falls back", 3h, 4h, 1h},
+           Row{"renewBefore equal to the lifetime falls back", 3h, 3h, 1h},
+           Row{"long certificate", 2160h, 720h, 720h},
+       }) {
+    EXPECT_EQ(renewal_time(nb, nb + row.lifetime, row.renew_before), nb + row.lifetime - row.want_before_expiry)
+        << row.name;
+  }
+}
+
+TEST(RenewalTime, TruncatesToWholeSeconds) {
+  const TimePoint nb = fixed_now();
+  const TimePoint na = nb + 10s;  // a third is 3.33s
+  const TimePoint got = renewal_time(nb, na, std::nullopt);
+  EXPECT_EQ(got, std::chrono::time_point_cast<std::chrono::seconds>(got));
+}
+
+}  // namespace
+}  // namespace sso::pki
