@@ -16,11 +16,12 @@ configure: deps
 build: configure
 	@cmake --build $(BUILD_DIR) -j $(JOBS)
 
-# Every label: unit, integration, e2e and fuzz (libFuzzer for a bounded time: FUZZ_SECONDS).
+# Every label: unit, integration, e2e and fuzz (libFuzzer for a bounded time: FUZZ_SECONDS),
+# then the unit and integration tests again under AddressSanitizer and UBSan.
 test: build
 	@hack/test.sh $(BUILD_DIR)
+	@$(MAKE) --no-print-directory test-sanitize
 
-# The unit and integration tests again under AddressSanitizer and UBSan.
 test-sanitize: deps
 	@cmake -S . -B build-asan -DSSO_WERROR=ON -DSSO_SANITIZE=ON -DSSO_BUILD_BENCH=OFF -DCMAKE_BUILD_TYPE=Debug >/dev/null
 	@cmake --build build-asan -j $(JOBS)

@@ -91,7 +91,7 @@ Result<std::string> sign_crl(const CertificateAuthority& ca, const RevocationLis
         return openssl_error("sign CRL: reason of " + entry.serial_hex);
     }
     if (X509_CRL_add0_revoked(crl.get(), rev.get()) != 1) return openssl_error("sign CRL: add " + entry.serial_hex);
-    rev.release();  // owned by the CRL now
+    (void)rev.release();  // owned by the CRL now
   }
 
   Asn1IntegerPtr number(ASN1_INTEGER_new());
