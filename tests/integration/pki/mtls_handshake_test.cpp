@@ -14,12 +14,12 @@
 #include <thread>
 
 #include "pki/certificate_authority.hpp"
+#include "pki_fixtures.hpp"
 #include "status_matchers.hpp"
 
 namespace sso::pki {
 namespace {
 
-using ::sso::testing::IsOk;
 using namespace std::chrono_literals;
 
 using SslCtxPtr = std::unique_ptr<SSL_CTX, OpenSslFree<SSL_CTX_free>>;
@@ -125,16 +125,10 @@ Outcome handshake(const Identity& server_id, const Certificate& server_trusts, c
 class MutualTls : public ::testing::Test {
  protected:
   static CertificateAuthority make_ca(const std::string& name, TimePoint at = now()) {
-    CaOptions options;
-    options.common_name = name;
-    auto ca = CertificateAuthority::create(options, at);
-    EXPECT_THAT(ca, IsOk());
-    return std::move(*ca);
+    return ::sso::testing::make_test_ca(at, {}, name, std::chrono::hours(24 * 3650));
   }
   static Identity issue(const CertificateAuthority& ca, const IdentityRequest& r, TimePoint at = now()) {
-    auto identity = ca.issue(r, at);
-    EXPECT_THAT(identity, IsOk());
-    return std::move(*identity);
+    return ::sso::testing::issue_or_die(ca, r, at);
   }
 
   CertificateAuthority ca_ = make_ca("cluster CA");

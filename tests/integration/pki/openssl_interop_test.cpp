@@ -8,6 +8,7 @@
 #include "pki/keystore.hpp"
 #include "pki/revocation.hpp"
 #include "pki/trust_bundle.hpp"
+#include "pki_fixtures.hpp"
 #include "process.hpp"
 #include "status_matchers.hpp"
 
@@ -27,28 +28,15 @@ using namespace std::chrono_literals;
 TimePoint now() { return std::chrono::system_clock::now(); }
 
 CertificateAuthority new_ca(const std::string& name = "interop CA", KeySpec key = {}) {
-  CaOptions options;
-  options.common_name = name;
-  options.key = key;
-  auto ca = CertificateAuthority::create(options, now());
-  EXPECT_THAT(ca, IsOk());
-  return std::move(*ca);
+  return ::sso::testing::make_test_ca(now() - 1min, key, name);
 }
 
 IdentityRequest request(TlsMode mode = TlsMode::kMutual, KeySpec key = {}) {
-  IdentityRequest r;
-  r.common_name = "payments.shop.svc";
-  r.dns_names = {"payments", "payments.shop", "payments.shop.svc", "payments.shop.svc.cluster.local"};
-  r.spiffe_id = "spiffe://cluster.local/ns/shop/sa/payments";
-  r.mode = mode;
-  r.key = key;
-  return r;
+  return ::sso::testing::payments_request(mode, key);
 }
 
 Identity issue(const CertificateAuthority& ca, const IdentityRequest& r) {
-  auto identity = ca.issue(r, now());
-  EXPECT_THAT(identity, IsOk());
-  return std::move(*identity);
+  return ::sso::testing::issue_or_die(ca, r, now());
 }
 
 ProcessResult openssl(std::vector<std::string> args, const std::string& input = "") {
