@@ -2,6 +2,8 @@
 
 #include <openssl/pem.h>
 
+#include <arpa/inet.h>
+
 #include <cstdio>
 
 #include "pki/pem.hpp"
@@ -133,6 +135,19 @@ std::vector<std::string> Certificate::uris() const {
   std::vector<std::string> out;
   for_each_general_name(*cert_, [&](const GENERAL_NAME& n) {
     if (n.type == GEN_URI) out.push_back(ia5(n.d.uniformResourceIdentifier));
+  });
+  return out;
+}
+
+std::vector<std::string> Certificate::ip_addresses() const {
+  std::vector<std::string> out;
+  for_each_general_name(*cert_, [&](const GENERAL_NAME& n) {
+    if (n.type != GEN_IPADD) return;
+    const int len = ASN1_STRING_length(n.d.iPAddress);
+    char text[INET6_ADDRSTRLEN] = {};
+    if ((len == 4 && inet_ntop(AF_INET, ASN1_STRING_get0_data(n.d.iPAddress), text, sizeof text)) ||
+        (len == 16 && inet_ntop(AF_INET6, ASN1_STRING_get0_data(n.d.iPAddress), text, sizeof text)))
+      out.emplace_back(text);
   });
   return out;
 }

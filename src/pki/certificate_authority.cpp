@@ -131,7 +131,8 @@ Result<Identity> CertificateAuthority::issue(const IdentityRequest& request, Tim
       "issue certificate");
   std::vector<std::string> uris;
   if (!request.spiffe_id.empty()) uris.push_back(request.spiffe_id);
-  SSO_RETURN_IF_ERROR(add_subject_alt_names(*cert, dns_names, uris, request.common_name.empty()), "issue certificate");
+  SSO_RETURN_IF_ERROR(add_subject_alt_names(*cert, dns_names, request.ip_addresses, uris, request.common_name.empty()),
+                      "issue certificate");
   SSO_RETURN_IF_ERROR(add_extension(*cert, &ca.native(), NID_subject_key_identifier, "hash"), "issue certificate");
   SSO_RETURN_IF_ERROR(add_extension(*cert, &ca.native(), NID_authority_key_identifier, "keyid:always"),
                       "issue certificate");

@@ -47,6 +47,7 @@ Status add_extension(X509& cert, const X509* issuer, int nid, const std::string&
 }
 
 Status add_subject_alt_names(X509& cert, const std::vector<std::string>& dns_names,
+                             const std::vector<std::string>& ip_addresses,
                              const std::vector<std::string>& uris, bool critical) {
   GeneralNamesPtr names(sk_GENERAL_NAME_new_null());
   auto push = [&](int type, const std::string& value) -> Status {
@@ -62,6 +63,17 @@ Status add_subject_alt_names(X509& cert, const std::vector<std::string>& dns_nam
     return ok_status();
   };
   for (const auto& dns : dns_names) SSO_RETURN_IF_ERROR(push(GEN_DNS, dns));
+  for (const auto& ip : ip_addresses) {
+    ASN1_OCTET_STRING* octets = a2i_IPADDRESS(ip.c_str());
+    GENERAL_NAME* name = GENERAL_NAME_new();
+    if (octets == nullptr || name == nullptr) {
+      ASN1_OCTET_STRING_free(octets);
+      GENERAL_NAME_free(name);
+      return openssl_error("add subjectAltName IP " + ip, ErrorCode::kInvalidArgument);
+    }
+    GENERAL_NAME_set0_value(name, GEN_IPADD, octets);
+    sk_GENERAL_NAME_push(names.get(), name);
+  }
   for (const auto& uri : uris) SSO_RETURN_IF_ERROR(push(GEN_URI, uri));
   if (X509_add1_ext_i2d(&cert, NID_subject_alt_name, names.get(), critical ? 1 : 0, X509V3_ADD_DEFAULT) != 1)
     return openssl_error("add subjectAltName");

@@ -1,5 +1,7 @@
 #include "pki/identity.hpp"
 
+#include <arpa/inet.h>
+
 #include <cctype>
 
 namespace sso::pki {
@@ -53,6 +55,13 @@ Status validate_dns_name(std::string_view name) {
   return ok_status();
 }
 
+Status validate_ip_address(std::string_view address) {
+  const std::string text(address.substr(0, 64));
+  unsigned char buf[16];
+  if (inet_pton(AF_INET, text.c_str(), buf) == 1 || inet_pton(AF_INET6, text.c_str(), buf) == 1) return ok_status();
+  return invalid_argument(shown(address) + " is not an IPv4 or IPv6 address");
+}
+
 Status validate_spiffe_id(std::string_view id) {
   constexpr std::string_view kScheme = "spiffe://";
   if (id.size() > 2048) return invalid_argument("SPIFFE ID is longer than 2048 bytes");
@@ -92,8 +101,10 @@ Result<std::string> make_spiffe_id(std::string_view trust_domain, std::string_vi
 Status validate(const IdentityRequest& request) {
   if (request.common_name.size() > 64)
     return invalid_argument("commonName: longer than 64 bytes, the X.509 upper bound");
-  if (request.dns_names.empty() && request.spiffe_id.empty())
-    return invalid_argument("dnsNames: at least one DNS name or a SPIFFE ID is required");
+  if (request.dns_names.empty() && request.ip_addresses.empty() && request.spiffe_id.empty())
+    return invalid_argument("dnsNames: at least one DNS name, IP address or SPIFFE ID is required");
+  for (size_t i = 0; i < request.ip_addresses.size(); ++i)
+    SSO_RETURN_IF_ERROR(validate_ip_address(request.ip_addresses[i]), "ipAddresses[" + std::to_string(i) + "]");
   for (size_t i = 0; i < request.dns_names.size(); ++i)
     SSO_RETURN_IF_ERROR(validate_dns_name(request.dns_names[i]), "dnsNames[" + std::to_string(i) + "]");
   if (!request.spiffe_id.empty()) SSO_RETURN_IF_ERROR(validate_spiffe_id(request.spiffe_id), "spiffeID");

@@ -27,6 +27,7 @@ inline constexpr std::chrono::seconds kClockSkewAllowance = std::chrono::minutes
 struct IdentityRequest {
   std::string common_name;             // optional; at most 64 bytes
   std::vector<std::string> dns_names;  // DNS SANs, a leading "*." allowed
+  std::vector<std::string> ip_addresses;  // IP SANs, IPv4 or IPv6 text ("127.0.0.1", "::1")
   std::string spiffe_id;               // optional URI SAN: spiffe://TRUST_DOMAIN/ns/NS/sa/SA
   TlsMode mode = TlsMode::kMutual;
   KeySpec key;
@@ -45,6 +46,8 @@ Result<std::string> make_spiffe_id(std::string_view trust_domain, std::string_vi
 Status validate_spiffe_id(std::string_view id);
 // RFC 1123 subdomain, as Kubernetes and X.509 DNS SANs need it; "*." prefix allowed.
 Status validate_dns_name(std::string_view name);
+// An IPv4 or IPv6 address in text form.
+Status validate_ip_address(std::string_view address);
 
 std::string_view to_string(TlsMode mode);  // "Mutual", "Server"
 std::vector<std::string> extended_key_usages_for(TlsMode mode);

@@ -72,6 +72,11 @@ std::optional<ReissueDecision> check_identity(const Gathered& g) {
   if (have_dns != want_dns)
     return ReissueDecision{ReissueReason::kIdentityChanged,
                            "the DNS names " + list(have_dns) + " differ from the requested " + list(want_dns)};
+  const auto have_ips = sorted_unique(g.leaf->ip_addresses());
+  const auto want_ips = sorted_unique(want.ip_addresses);
+  if (have_ips != want_ips)
+    return ReissueDecision{ReissueReason::kIdentityChanged,
+                           "the IP addresses " + list(have_ips) + " differ from the requested " + list(want_ips)};
   const auto have_uris = sorted_unique(g.leaf->uris());
   const auto want_uris = want.spiffe_id.empty() ? std::vector<std::string>{} : std::vector<std::string>{want.spiffe_id};
   if (have_uris != want_uris)

@@ -258,6 +258,19 @@ TEST(Issue, AcceptsAWildcardAndAnEmptyCommonName) {
   EXPECT_EQ(identity->leaf().dns_names().back(), "*.payments.shop.svc");
 }
 
+TEST(Issue, CarriesIpAddressSans) {
+  const auto ca = make_test_ca(fixed_now());
+  IdentityRequest request = payments_request();
+  request.ip_addresses = {"127.0.0.1", "::1"};
+  auto identity = ca.issue(request, fixed_now());
+  ASSERT_THAT(identity, IsOk());
+  EXPECT_THAT(identity->leaf().ip_addresses(), ElementsAre("127.0.0.1", "::1"));
+  request.ip_addresses = {"127.0.0.300"};
+  auto bad = ca.issue(request, fixed_now());
+  ASSERT_THAT(bad, HasCode(ErrorCode::kInvalidArgument));
+  EXPECT_THAT(bad.error().describe(), HasSubstr("ipAddresses[0]"));
+}
+
 TEST(MakeSpiffeId, BuildsTheKubernetesForm) {
   auto id = make_spiffe_id("cluster.local", "shop", "payments");
   ASSERT_THAT(id, IsOk());

@@ -90,6 +90,7 @@ TEST(DecideReissue, IdentityDrift) {
            [](IdentityRequest& r) { r.spiffe_id = "spiffe://cluster.local/ns/shop/sa/other"; },
            [](IdentityRequest& r) { r.spiffe_id.clear(); },
            [](IdentityRequest& r) { r.common_name = "renamed"; },
+           [](IdentityRequest& r) { r.ip_addresses = {"10.0.0.1"}; },
        }) {
     Scenario s;
     mutate(s.request);
