@@ -1,0 +1,91 @@
+// The API test server driven by real kubectl: a client nobody here wrote.
+#include <gmock/gmock.h>
+
+#include <sstream>
+
+#include "process.hpp"
+#include "test_server_fixture.hpp"
+
+namespace sso::testing {
+namespace {
+
+using ::testing::HasSubstr;
+
+class Kubectl : public ApiServerTest {
+ protected:
+  void SetUp() override {
+    ApiServerTest::SetUp();
+    kubeconfig_ = dir_.file("kubeconfig");
+    server_->admin_kubeconfig(kubeconfig_);
+  }
+  ProcessResult kubectl(std::vector<std::string> args, const std::string& input = "") {
+    args.insert(args.begin(), {SSO_KUBECTL_BIN, "--kubeconfig", kubeconfig_});
+    return run_process(args, input);
+  }
+  TempDir dir_;
+  std::string kubeconfig_;
+};
+
+TEST_F(Kubectl, CreateGetApplyDelete) {
+  const std::string manifest = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n  namespace: " + ns() +
+                               "\n  labels: {app: payments}\ndata:\n  mode: strict\n";
+  auto created = kubectl({"create", "-f", "-"}, manifest);
+  ASSERT_EQ(created.exit_code, 0) << created.err;
+  EXPECT_THAT(created.out, HasSubstr("configmap/settings created"));
+
+  auto got = kubectl({"get", "configmap", "settings", "-n", ns(), "-o", "json"});
+  ASSERT_EQ(got.exit_code, 0) << got.err;
+  const auto object = nlohmann::json::parse(got.out);
+  EXPECT_EQ(object["data"]["mode"], "strict");
+  EXPECT_FALSE(object["metadata"].value("uid", "").empty());
+
+  auto listed = kubectl({"get", "configmaps", "-n", ns(), "-l", "app=payments", "-o", "name"});
+  EXPECT_EQ(listed.out, "configmap/settings\n");
+
+  std::string changed = manifest;
+  changed.replace(changed.find("strict"), 6, "audit");
+  auto applied = kubectl({"apply", "--server-side", "-f", "-"}, changed);
+  ASSERT_EQ(applied.exit_code, 0) << applied.err;
+  EXPECT_EQ(api().get(ns_path("configmaps/settings")).body["data"]["mode"], "audit");
+
+  auto deleted = kubectl({"delete", "configmap", "settings", "-n", ns()});
+  ASSERT_EQ(deleted.exit_code, 0) << deleted.err;
+  EXPECT_EQ(api().get(ns_path("configmaps/settings")).code, 404);
+  auto missing = kubectl({"get", "configmap", "settings", "-n", ns()});
+  EXPECT_NE(missing.exit_code, 0);
+  EXPECT_THAT(missing.err, HasSubstr("NotFound"));
+}
+
+TEST_F(Kubectl, ApplyServerSideCreatesWhatIsMissing) {
+  const std::string manifest =
+      "apiVersion: v1\nkind: Secret\nmetadata:\n  name: creds\n  namespace: " + ns() + "\nstringData:\n  user: admin\n";
+  auto applied = kubectl({"apply", "--server-side", "-f", "-"}, manifest);
+  ASSERT_EQ(applied.exit_code, 0) << applied.err;
+  EXPECT_EQ(api().get(ns_path("secrets/creds")).code, 200);
+}
+
+TEST_F(Kubectl, GetWatchSeesChanges) {
+  // kubectl get --watch prints the current state, then each change, until it is stopped.
+  const std::string path = ns_path("configmaps");
+  ASSERT_EQ(api().post(path, config_map("first")).code, 201);
+  std::thread writer([&] {
+    ASSERT_TRUE(eventually([&] { return server_->api().store().open_watches() > 0; }));
+    api().post(path, config_map("second"));
+    api().del(path + "/first");
+  });
+  auto watched = kubectl(
+      {"get", "configmaps", "-n", ns(), "--watch", "--output-watch-events", "-o", "json", "--request-timeout", "3s"});
+  writer.join();
+  // kubectl prints one JSON event after another: {"type": ..., "object": ...}.
+  std::vector<std::string> seen;
+  std::istringstream stream(watched.out);
+  while (stream >> std::ws && !stream.eof()) {
+    nlohmann::json event;
+    stream >> event;
+    seen.push_back(event["type"].get<std::string>() + " " + event["object"]["metadata"]["name"].get<std::string>());
+  }
+  EXPECT_THAT(seen, ::testing::ElementsAre("ADDED first", "ADDED second", "DELETED first")) << watched.err;
+}
+
+}  // namespace
+}  // namespace sso::testing

@@ -1,0 +1,52 @@
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <memory>
+
+#include "api_test_client.hpp"
+#include "kube_test_server.hpp"
+
+namespace sso::testing {
+
+// One API test server per suite, a fresh namespace per test.
+class ApiServerTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    KubeTestServer::Options options;
+    options.bookmark_interval = std::chrono::milliseconds(200);
+    auto started = KubeTestServer::start(options);
+    ASSERT_TRUE(started.ok()) << started.error().describe();
+    server_ = std::move(*started).release();
+  }
+  static void TearDownTestSuite() {
+    delete server_;
+    server_ = nullptr;
+  }
+  void SetUp() override {
+    server_->faults().clear();
+    client_ = std::make_unique<ApiTestClient>(server_->url(), server_->ca_pem(), server_->admin_token());
+    ns_ = "t" + std::to_string(++counter_);
+    auto r = client_->post("/api/v1/namespaces", {{"metadata", {{"name", ns_}}}});
+    ASSERT_EQ(r.code, 201) << r.body.dump();
+  }
+
+  ApiTestClient& api() { return *client_; }
+  const std::string& ns() const { return ns_; }
+  std::string ns_path(const std::string& resource) const { return "/api/v1/namespaces/" + ns_ + "/" + resource; }
+
+  static nlohmann::json config_map(const std::string& name, nlohmann::json data = {{"k", "v"}},
+                                   nlohmann::json labels = nlohmann::json::object()) {
+    return {{"apiVersion", "v1"},
+            {"kind", "ConfigMap"},
+            {"metadata", {{"name", name}, {"labels", labels}}},
+            {"data", data}};
+  }
+
+  static inline KubeTestServer* server_ = nullptr;
+  static inline int counter_ = 0;
+  std::unique_ptr<ApiTestClient> client_;
+  std::string ns_;
+};
+
+}  // namespace sso::testing

@@ -1,0 +1,896 @@
+#include "apiserver/api_server.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <random>
+#include <sstream>
+#include <thread>
+
+#include "apiserver/patch.hpp"
+#include "base/base64.hpp"
+#include "base/time.hpp"
+
+namespace sso::apiserver {
+
+using nlohmann::json;
+
+struct ApiServer::Route {
+  ResourceType type;
+  std::string version;
+  std::optional<std::string> ns;  // from the URL
+  std::string name;
+  std::string subresource;
+
+  ObjectKey key(const std::string& object_name) const {
+    return {type.group, type.resource, type.namespaced ? ns.value_or("") : "", object_name};
+  }
+  std::string api_version() const { return type.group_version(version); }
+};
+
+namespace {
+
+std::string random_string(size_t n, std::string_view alphabet) {
+  thread_local std::mt19937_64 rng(std::random_device{}());
+  std::string out;
+  for (size_t i = 0; i < n; ++i) out += alphabet[rng() % alphabet.size()];
+  return out;
+}
+
+std::string new_uid() {
+  const std::string hex = random_string(32, "0123456789abcdef");
+  return hex.substr(0, 8) + "-" + hex.substr(8, 4) + "-4" + hex.substr(13, 3) + "-a" + hex.substr(17, 3) + "-" +
+         hex.substr(20, 12);
+}
+
+std::string now_rfc3339() { return format_rfc3339(std::chrono::system_clock::now()); }
+
+// apimachinery IsDNS1123Subdomain / IsDNS1123Label.
+std::optional<std::string> validate_name(const std::string& name, bool label) {
+  const size_t max = label ? 63 : 253;
+  auto fail = [&] {
+    return std::optional<std::string>(
+        "Invalid value: \"" + name + "\": a lowercase RFC 1123 " + (label ? "label" : "subdomain") +
+        " must consist of lower case alphanumeric characters, '-'" + (label ? "" : " or '.'") +
+        ", and must start and end with an alphanumeric character");
+  };
+  if (name.empty() || name.size() > max) return fail();
+  for (char c : name) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || (!label && c == '.');
+    if (!ok) return fail();
+  }
+  if (!std::isalnum(static_cast<unsigned char>(name.front())) || !std::isalnum(static_cast<unsigned char>(name.back())))
+    return fail();
+  return std::nullopt;
+}
+
+json yaml_to_json(const YAML::Node& node) {
+  switch (node.Type()) {
+    case YAML::NodeType::Map: {
+      json out = json::object();
+      for (const auto& kv : node) out[kv.first.as<std::string>()] = yaml_to_json(kv.second);
+      return out;
+    }
+    case YAML::NodeType::Sequence: {
+      json out = json::array();
+      for (const auto& item : node) out.push_back(yaml_to_json(item));
+      return out;
+    }
+    case YAML::NodeType::Scalar: {
+      const std::string& s = node.Scalar();
+      if (node.Tag() == "!") return s;  // quoted
+      if (s == "true" || s == "True") return true;
+      if (s == "false" || s == "False") return false;
+      if (s == "null" || s == "~" || s.empty()) return nullptr;
+      try {
+        size_t used = 0;
+        const long long v = std::stoll(s, &used);
+        if (used == s.size()) return v;
+        const double d = std::stod(s, &used);
+        if (used == s.size()) return d;
+      } catch (const std::exception&) {
+      }
+      return s;
+    }
+    default: return nullptr;
+  }
+}
+
+// Parses a request body: JSON, or YAML for the content types that allow it.
+std::optional<json> parse_body(const std::string& body, std::string* error) {
+  try {
+    return json::parse(body);
+  } catch (const json::exception&) {
+  }
+  try {
+    YAML::Node node = YAML::Load(body);
+    json out = yaml_to_json(node);
+    if (out.is_object()) return out;
+    *error = "the body is not a JSON or YAML object";
+  } catch (const YAML::Exception& e) {
+    *error = std::string("couldn't get version/kind; json parse error: ") + e.what();
+  }
+  return std::nullopt;
+}
+
+std::string base_content_type(const std::string& header) {
+  std::string t = header.substr(0, header.find(';'));
+  t.erase(std::remove(t.begin(), t.end(), ' '), t.end());
+  return t;
+}
+
+std::string list_kind(const ResourceType& type) { return type.kind + "List"; }
+
+// Built-in list items carry no kind or apiVersion (typed Go lists), custom resources do.
+json list_item(const ResourceType& type, json object, const std::string& api_version) {
+  if (type.from_crd) {
+    object["apiVersion"] = api_version;
+  } else {
+    object.erase("apiVersion");
+    object.erase("kind");
+  }
+  return object;
+}
+
+json with_type(json object, const ResourceType& type, const std::string& api_version) {
+  object["apiVersion"] = api_version;
+  object["kind"] = type.kind;
+  return object;
+}
+
+// Everything but metadata and status: what metadata.generation counts.
+json spec_part(const json& object) {
+  json copy = object;
+  copy.erase("metadata");
+  copy.erase("status");
+  copy.erase("apiVersion");
+  copy.erase("kind");
+  return copy;
+}
+
+// A Secret's data must decode as base64 (kube-apiserver fails to decode the body: 400) and a
+// kubernetes.io/tls Secret must hold tls.crt and tls.key (validation: 422).
+std::optional<ApiResponse> check_secret(const ResourceType& type, const json& secret) {
+  const std::string name = secret["metadata"].value("name", "");
+  if (secret.contains("data") && secret["data"].is_object()) {
+    for (const auto& [key, value] : secret["data"].items()) {
+      if (!value.is_string() || !base64_decode(value.get<std::string>()).ok())
+        return bad_request("Secret in version \"v1\" cannot be handled as a Secret: illegal base64 data in data[" +
+                           key + "]");
+    }
+  }
+  if (secret.value("type", "") == "kubernetes.io/tls") {
+    const json data = secret.value("data", json::object());
+    for (const char* key : {"tls.crt", "tls.key"})
+      if (!data.contains(key)) return invalid(type, name, std::string("data[") + key + "]", "Required value");
+  }
+  return std::nullopt;
+}
+
+json crd_status(const json& crd) {
+  const json names = crd["spec"].value("names", json::object());
+  const std::string now = now_rfc3339();
+  return {{"acceptedNames", names},
+          {"storedVersions", json::array({crd["spec"]["versions"][0].value("name", "v1")})},
+          {"conditions",
+           {{{"type", "NamesAccepted"},
+             {"status", "True"},
+             {"reason", "NoConflicts"},
+             {"message", "no conflicts found"},
+             {"lastTransitionTime", now}},
+            {{"type", "Established"},
+             {"status", "True"},
+             {"reason", "InitialNamesAccepted"},
+             {"message", "the initial names have been accepted"},
+             {"lastTransitionTime", now}}}}};
+}
+
+}  // namespace
+
+ApiServer::ApiServer(Options options) : options_(std::move(options)), store_(options_.history_limit) {
+  auto txn = store_.begin();
+  for (const char* ns : {"default", "kube-system", "kube-public", "kube-node-lease"}) {
+    txn.put({"", "namespaces", "", ns}, {{"apiVersion", "v1"},
+                                         {"kind", "Namespace"},
+                                         {"metadata",
+                                          {{"name", ns},
+                                           {"uid", new_uid()},
+                                           {"creationTimestamp", now_rfc3339()},
+                                           {"labels", {{"kubernetes.io/metadata.name", ns}}}}},
+                                         {"spec", {{"finalizers", {"kubernetes"}}}},
+                                         {"status", {{"phase", "Active"}}}});
+  }
+}
+
+void ApiServer::add_token(const std::string& token, UserInfo user) {
+  std::lock_guard lock(tokens_mu_);
+  tokens_[token] = std::move(user);
+}
+
+void ApiServer::tick() { store_.tick(std::chrono::steady_clock::now(), options_.bookmark_interval); }
+
+std::optional<ResourceType> ApiServer::type_of(const ObjectKey& key) const {
+  for (const auto& t : registry_.all())
+    if (t.group == key.group && t.resource == key.resource) return t;
+  return std::nullopt;
+}
+
+void ApiServer::handle(const HttpRequest& request, Responder& responder) {
+  std::vector<std::string> segments;
+  {
+    std::stringstream ss(request.path);
+    std::string part;
+    while (std::getline(ss, part, '/'))
+      if (!part.empty()) segments.push_back(part);
+  }
+  if (segments.size() == 1 && (segments[0] == "healthz" || segments[0] == "livez" || segments[0] == "readyz")) {
+    responder.respond({200, "ok", "text/plain", {}});
+    return;
+  }
+  if (segments.size() == 1 && segments[0] == "version") {
+    responder.respond({200,
+                       {{"major", "1"},
+                        {"minor", "32"},
+                        {"gitVersion", "v1.32.0-secureservice-testserver"},
+                        {"platform", "linux/amd64"},
+                        {"goVersion", "go1.23"}},
+                       "",
+                       {}});
+    return;
+  }
+
+  // Bearer tokens, as kube-apiserver's token authenticator: anything else is 401.
+  const std::string auth = request.header("authorization");
+  {
+    std::lock_guard lock(tokens_mu_);
+    if (auth.rfind("Bearer ", 0) != 0 || tokens_.find(auth.substr(7)) == tokens_.end()) {
+      responder.respond(status_error(401, "Unauthorized", "Unauthorized"));
+      return;
+    }
+  }
+
+  if (!segments.empty() && segments[0] == "openapi") {
+    // An empty but valid document: clients then skip client-side validation, as they do
+    // for a type the server has no schema for.
+    if (segments.size() == 2 && segments[1] == "v2" && request.header("accept").find("protobuf") != std::string::npos)
+      // kubectl asks for the protobuf form: zero bytes are an empty, valid Document.
+      responder.respond({200, "", "application/com.github.proto-openapi.spec.v2.v1.0+protobuf", {}});
+    else if (segments.size() == 2 && segments[1] == "v2")
+      responder.respond({200,
+                         {{"swagger", "2.0"},
+                          {"info", {{"title", "Kubernetes"}, {"version", "v1.32.0"}}},
+                          {"paths", json::object()},
+                          {"definitions", json::object()}},
+                         "",
+                         {}});
+    else if (segments.size() == 2 && segments[1] == "v3")
+      responder.respond({200, {{"paths", json::object()}}, "", {}});
+    else
+      responder.respond(status_error(404, "NotFound", "the server could not find the requested resource"));
+    return;
+  }
+
+  const bool core = !segments.empty() && segments[0] == "api";
+  const bool named = !segments.empty() && segments[0] == "apis";
+  if ((core && segments.size() <= 2) || (named && segments.size() <= 3)) {
+    responder.respond(discovery(request, segments));
+    return;
+  }
+  if (!core && !named) {
+    responder.respond(status_error(404, "NotFound", "the server could not find the requested resource"));
+    return;
+  }
+
+  Route route;
+  const std::string group = core ? "" : segments[1];
+  route.version = core ? segments[1] : segments[2];
+  std::vector<std::string> rest(segments.begin() + (core ? 2 : 3), segments.end());
+  auto find = [&](const std::string& resource) { return registry_.find(group, route.version, resource); };
+  std::optional<ResourceType> type;
+  if (rest.size() >= 3 && rest[0] == "namespaces" &&
+      !(rest.size() == 3 && (rest[2] == "status" || rest[2] == "finalize"))) {
+    type = find(rest[2]);
+    if (type && type->namespaced) {
+      route.ns = rest[1];
+      if (rest.size() > 3) route.name = rest[3];
+      if (rest.size() > 4) route.subresource = rest[4];
+      if (rest.size() > 5) type.reset();
+    } else {
+      type.reset();
+    }
+  } else if (!rest.empty()) {
+    type = find(rest[0]);
+    if (rest.size() > 1) route.name = rest[1];
+    if (rest.size() > 2) route.subresource = rest[2];
+    if (rest.size() > 3 || (type && type->namespaced && rest.size() > 1)) type.reset();
+  }
+  if (!type) {
+    responder.respond(status_error(404, "NotFound", "the server could not find the requested resource"));
+    return;
+  }
+  route.type = *type;
+  if (!route.subresource.empty() && !((route.subresource == "status" && type->has_status) ||
+                                      (route.subresource == "finalize" && type->resource == "namespaces"))) {
+    responder.respond(status_error(404, "NotFound", "the server could not find the requested resource"));
+    return;
+  }
+  serve_resource(request, route, responder);
+}
+
+ApiResponse ApiServer::discovery(const HttpRequest& request, const std::vector<std::string>& segments) {
+  (void)request;  // clients asking for aggregated discovery fall back to these documents
+  const auto types = registry_.all();
+  auto resource_list = [&](const std::string& group, const std::string& version) {
+    json resources = json::array();
+    for (const auto& t : types) {
+      if (t.group != group || std::find(t.versions.begin(), t.versions.end(), version) == t.versions.end()) continue;
+      json verbs = {"create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"};
+      json r = {{"name", t.resource},
+                {"singularName", t.singular},
+                {"namespaced", t.namespaced},
+                {"kind", t.kind},
+                {"verbs", verbs}};
+      if (!t.short_names.empty()) r["shortNames"] = t.short_names;
+      resources.push_back(r);
+      if (t.has_status)
+        resources.push_back({{"name", t.resource + "/status"},
+                             {"singularName", ""},
+                             {"namespaced", t.namespaced},
+                             {"kind", t.kind},
+                             {"verbs", {"get", "patch", "update"}}});
+    }
+    return json{{"kind", "APIResourceList"},
+                {"apiVersion", "v1"},
+                {"groupVersion", group.empty() ? version : group + "/" + version},
+                {"resources", resources}};
+  };
+  auto group_json = [&](const std::string& group) {
+    json versions = json::array();
+    std::vector<std::string> seen;
+    std::string preferred;
+    for (const auto& t : types) {
+      if (t.group != group) continue;
+      for (const auto& v : t.versions) {
+        if (preferred.empty()) preferred = v;
+        if (std::find(seen.begin(), seen.end(), v) != seen.end()) continue;
+        seen.push_back(v);
+        versions.push_back({{"groupVersion", group + "/" + v}, {"version", v}});
+      }
+    }
+    return json{{"name", group},
+                {"versions", versions},
+                {"preferredVersion", {{"groupVersion", group + "/" + preferred}, {"version", preferred}}}};
+  };
+  if (segments[0] == "api") {
+    if (segments.size() == 1)
+      return {
+          200,
+          {{"kind", "APIVersions"},
+           {"versions", {"v1"}},
+           {"serverAddressByClientCIDRs", {{{"clientCIDR", "0.0.0.0/0"}, {"serverAddress", options_.server_address}}}}},
+          {}};
+    if (segments[1] != "v1") return status_error(404, "NotFound", "the server could not find the requested resource");
+    return {200, resource_list("", "v1"), {}};
+  }
+  if (segments.size() == 1) {
+    json groups = json::array();
+    std::vector<std::string> seen;
+    for (const auto& t : types) {
+      if (t.group.empty() || std::find(seen.begin(), seen.end(), t.group) != seen.end()) continue;
+      seen.push_back(t.group);
+      groups.push_back(group_json(t.group));
+    }
+    return {200, {{"kind", "APIGroupList"}, {"apiVersion", "v1"}, {"groups", groups}}, {}};
+  }
+  const bool known = std::any_of(types.begin(), types.end(), [&](const auto& t) { return t.group == segments[1]; });
+  if (!known) return status_error(404, "NotFound", "the server could not find the requested resource");
+  if (segments.size() == 2) {
+    json g = group_json(segments[1]);
+    g["kind"] = "APIGroup";
+    g["apiVersion"] = "v1";
+    return {200, g, {}};
+  }
+  json list = resource_list(segments[1], segments[2]);
+  if (list["resources"].empty())
+    return status_error(404, "NotFound", "the server could not find the requested resource");
+  return {200, list, {}};
+}
+
+void ApiServer::serve_resource(const HttpRequest& request, const Route& route, Responder& responder) {
+  const std::string& m = request.method;
+  if (base_content_type(request.header("content-type")) == "application/vnd.kubernetes.protobuf" &&
+      !request.body.empty()) {
+    responder.respond(unsupported_media_type("application/vnd.kubernetes.protobuf"));
+    return;
+  }
+  const bool watch = request.param("watch") == "true" || request.param("watch") == "1";
+  std::string verb;
+  if (m == "GET")
+    verb = route.name.empty() ? (watch ? "watch" : "list") : "get";
+  else if (m == "POST")
+    verb = "create";
+  else if (m == "PUT")
+    verb = "update";
+  else if (m == "PATCH")
+    verb = "patch";
+  else if (m == "DELETE")
+    verb = route.name.empty() ? "deletecollection" : "delete";
+  else {
+    responder.respond(method_not_allowed("the server does not allow this method on the requested resource"));
+    return;
+  }
+  if (const auto latency = faults_.latency(); latency.count() > 0) std::this_thread::sleep_for(latency);
+  if (auto injected = faults_.take(verb, route.type.resource)) {
+    responder.respond(*injected);
+    return;
+  }
+  if ((verb == "create" && !route.name.empty() && route.subresource.empty()) ||
+      ((verb == "update" || verb == "patch") && route.name.empty())) {
+    responder.respond(method_not_allowed("the server does not allow this method on the requested resource"));
+    return;
+  }
+  if (verb == "watch") return watch_objects(request, route, responder);
+  ApiResponse response;
+  if (verb == "get")
+    response = get_object(route);
+  else if (verb == "list")
+    response = list_objects(request, route);
+  else if (verb == "create")
+    response = create_object(request, route);
+  else if (verb == "update")
+    response = update_object(request, route);
+  else if (verb == "patch")
+    response = patch_object(request, route);
+  else if (verb == "delete")
+    response = delete_object(request, route);
+  else
+    response = delete_collection(request, route);
+  responder.respond(response);
+}
+
+ApiResponse ApiServer::get_object(const Route& route) {
+  auto txn = store_.begin();
+  auto object = txn.get(route.key(route.name));
+  if (!object) return not_found(route.type, route.name);
+  return {200, with_type(*object, route.type, route.api_version()), {}};
+}
+
+ApiResponse ApiServer::list_objects(const HttpRequest& request, const Route& route) {
+  ObjectFilter filter{route.type.group, route.type.resource, route.type.namespaced ? route.ns : std::nullopt, {}, {}};
+  std::string error;
+  if (const auto s = request.param("labelSelector"); !s.empty()) {
+    filter.labels = LabelSelector::parse(s, &error);
+    if (!filter.labels) return bad_request("unable to parse requirement: " + error);
+  }
+  if (const auto s = request.param("fieldSelector"); !s.empty()) {
+    filter.fields = FieldSelector::parse(s, &error);
+    if (!filter.fields) return bad_request(error);
+  }
+  size_t limit = 0;
+  if (const auto l = request.param("limit"); !l.empty()) limit = std::strtoull(l.c_str(), nullptr, 10);
+  // The continue token names the last key returned and the version the list started at.
+  std::string after_ns, after_name;
+  uint64_t token_rv = 0;
+  if (const auto c = request.param("continue"); !c.empty()) {
+    auto decoded = base64_decode(c);
+    json token;
+    if (decoded.ok()) token = json::parse(*decoded, nullptr, false);
+    if (!token.is_object()) return bad_request("continue key is not valid: illegal base64 data");
+    after_ns = token.value("ns", "");
+    after_name = token.value("name", "");
+    token_rv = token.value("rv", uint64_t{0});
+  }
+  auto txn = store_.begin();
+  const uint64_t rv = txn.current_rv();
+  json items = json::array();
+  std::string next;
+  size_t remaining = 0;
+  for (const auto& [key, object] : txn.list(filter)) {
+    if (!after_name.empty() && std::tie(key.ns, key.name) <= std::tie(after_ns, after_name)) continue;
+    if (limit > 0 && items.size() == limit) {
+      ++remaining;
+      continue;
+    }
+    items.push_back(list_item(route.type, object, route.api_version()));
+    if (limit > 0 && items.size() == limit)
+      next = base64_encode(json{{"ns", key.ns}, {"name", key.name}, {"rv", token_rv ? token_rv : rv}}.dump());
+  }
+  json meta = {{"resourceVersion", std::to_string(rv)}};
+  if (remaining > 0) {
+    meta["continue"] = next;
+    meta["remainingItemCount"] = remaining;
+  }
+  return {200,
+          {{"kind", list_kind(route.type)}, {"apiVersion", route.api_version()}, {"metadata", meta}, {"items", items}},
+          {}};
+}
+
+void ApiServer::watch_objects(const HttpRequest& request, const Route& route, Responder& responder) {
+  auto stream = std::make_shared<WatchStream>();
+  stream->filter = {route.type.group, route.type.resource, route.type.namespaced ? route.ns : std::nullopt, {}, {}};
+  std::string error;
+  if (const auto s = request.param("labelSelector"); !s.empty()) {
+    stream->filter.labels = LabelSelector::parse(s, &error);
+    if (!stream->filter.labels) return responder.respond(bad_request("unable to parse requirement: " + error));
+  }
+  if (const auto s = request.param("fieldSelector"); !s.empty()) {
+    stream->filter.fields = FieldSelector::parse(s, &error);
+    if (!stream->filter.fields) return responder.respond(bad_request(error));
+  }
+  std::optional<uint64_t> since;
+  const std::string rv = request.param("resourceVersion");
+  if (!rv.empty() && rv != "0") {
+    char* end = nullptr;
+    since = std::strtoull(rv.c_str(), &end, 10);
+    if (*end != '\0') return responder.respond(bad_request("invalid resource version \"" + rv + "\""));
+  }
+  auto timeout = options_.max_watch_timeout;
+  if (const auto t = request.param("timeoutSeconds"); !t.empty())
+    timeout = std::min(timeout, std::chrono::seconds(std::strtoll(t.c_str(), nullptr, 10)));
+  stream->deadline = std::chrono::steady_clock::now() + timeout;
+  stream->bookmarks = request.param("allowWatchBookmarks") == "true";
+  stream->kind = route.type.kind;
+  stream->api_version = route.api_version();
+
+  Responder::Stream out = responder.open_stream("application/json");
+  stream->send = [write = out.write, type = route.type, api_version = stream->api_version](const json& event) {
+    json e = event;
+    if (e["object"].is_object() && e["type"] != "BOOKMARK" && e["type"] != "ERROR")
+      e["object"] = with_type(e["object"], type, api_version);
+    return write(e.dump() + "\n");
+  };
+  stream->close = out.close;
+  uint64_t oldest = 0;
+  if (!store_.start_watch(stream, since, &oldest)) {
+    // kube-apiserver answers 200 and sends the 410 as an ERROR event, then ends the stream.
+    const ApiResponse expired = gone("too old resource version: " + rv + " (" + std::to_string(oldest) + ")");
+    out.write(json{{"type", "ERROR"}, {"object", expired.body}}.dump() + "\n");
+    out.close();
+  }
+}
+
+ApiResponse ApiServer::create_object(const HttpRequest& request, const Route& route) {
+  std::string error;
+  auto parsed = parse_body(request.body, &error);
+  if (!parsed) return bad_request(error);
+  json object = std::move(*parsed);
+  const ResourceType& type = route.type;
+  if (object.contains("kind") && object["kind"] != type.kind)
+    return bad_request("the kind in the data (" + object.value("kind", "") + ") does not match the expected kind (" +
+                       type.kind + ")");
+  if (object.contains("apiVersion") && object["apiVersion"] != route.api_version())
+    return bad_request("the API version in the data (" + object.value("apiVersion", "") +
+                       ") does not match the expected API version (" + route.api_version() + ")");
+  json& meta = object["metadata"];
+  if (!meta.is_object()) meta = json::object();
+  std::string name = meta.value("name", "");
+  if (name.empty() && !meta.value("generateName", "").empty())
+    name = meta.value("generateName", "") + random_string(5, "bcdfghjklmnpqrstvwxz2456789");
+  if (name.empty()) return invalid(type, "", "metadata.name", "Required value: name or generateName is required");
+  if (auto bad = validate_name(name, type.resource == "namespaces" || type.resource == "services"))
+    return invalid(type, name, "metadata.name", *bad);
+  if (type.namespaced) {
+    if (meta.contains("namespace") && meta["namespace"] != route.ns.value_or(""))
+      return bad_request("the namespace of the provided object does not match the namespace sent on the request");
+    meta["namespace"] = route.ns.value_or("");
+  } else {
+    meta.erase("namespace");
+  }
+  meta["name"] = name;
+  if (type.resource == "secrets")
+    if (auto bad = check_secret(type, object)) return *bad;
+  meta["uid"] = new_uid();
+  meta["creationTimestamp"] = now_rfc3339();
+  meta.erase("resourceVersion");
+  meta.erase("deletionTimestamp");
+  meta.erase("deletionGracePeriodSeconds");
+  if (type.has_spec && type.resource != "namespaces") meta["generation"] = 1;
+  object["apiVersion"] = route.api_version();
+  object["kind"] = type.kind;
+  if (type.has_status) object.erase("status");
+  if (type.resource == "namespaces") {
+    object["spec"]["finalizers"] = json::array({"kubernetes"});
+    object["status"] = {{"phase", "Active"}};
+    meta["labels"]["kubernetes.io/metadata.name"] = name;
+  }
+  if (type.resource == "customresourcedefinitions") {
+    if (auto problem = ResourceRegistry().add_crd(object)) return invalid(type, name, "spec", *problem);
+    object["status"] = crd_status(object);
+  }
+
+  auto txn = store_.begin();
+  const ObjectKey key = route.key(name);
+  if (type.namespaced) {
+    auto ns = txn.get({"", "namespaces", "", key.ns});
+    if (!ns)
+      return status_error(404, "NotFound", "namespaces \"" + key.ns + "\" not found",
+                          {{"name", key.ns}, {"kind", "namespaces"}});
+    if ((*ns)["metadata"].contains("deletionTimestamp"))
+      return status_error(403, "Forbidden",
+                          qualified_resource(type) + " \"" + name +
+                              "\" is forbidden: unable to create new content in namespace " + key.ns +
+                              " because it is being terminated",
+                          {{"name", name},
+                           {"kind", type.resource},
+                           {"causes",
+                            {{{"reason", "NamespaceTerminating"},
+                              {"message", "namespace " + key.ns + " is terminating"},
+                              {"field", "metadata.namespace"}}}}});
+  }
+  if (txn.get(key)) return already_exists(type, name);
+  if (request.param("dryRun") == "All") return {201, object, {}};
+  json stored = txn.put(key, object);
+  after_write(type, stored, false);
+  return {201, stored, {}};
+}
+
+ApiResponse ApiServer::commit_update(ObjectStore::Transaction& txn, const Route& route, const json& existing,
+                                     json updated, bool dry_run) {
+  const ResourceType& type = route.type;
+  json& meta = updated["metadata"];
+  const json& old_meta = existing["metadata"];
+  // Immutable or server-owned metadata.
+  for (const char* field : {"uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "name",
+                            "namespace", "generation"}) {
+    if (old_meta.contains(field))
+      meta[field] = old_meta[field];
+    else
+      meta.erase(field);
+  }
+  if (old_meta.contains("deletionTimestamp") &&
+      meta.value("finalizers", json::array()).size() > old_meta.value("finalizers", json::array()).size())
+    return forbidden("no new finalizers can be added if the object is being deleted");
+  if (type.has_spec && old_meta.contains("generation") && spec_part(existing) != spec_part(updated))
+    meta["generation"] = old_meta["generation"].get<int64_t>() + 1;
+  if (type.resource == "secrets")
+    if (auto bad = check_secret(type, updated)) return *bad;
+  updated["apiVersion"] = existing.value("apiVersion", route.api_version());
+  updated["kind"] = type.kind;
+  meta["resourceVersion"] = old_meta["resourceVersion"];
+  if (updated == existing) return {200, with_type(existing, type, route.api_version()), {}};  // no write, no event
+  if (dry_run) return {200, with_type(updated, type, route.api_version()), {}};
+  const ObjectKey key = route.key(meta.value("name", ""));
+  if (meta.contains("deletionTimestamp") && meta.value("finalizers", json::array()).empty()) {
+    remove_and_collect(txn, type, key);
+    return {200, with_type(updated, type, route.api_version()), {}};
+  }
+  json stored = txn.put(key, updated);
+  after_write(type, stored, false);
+  return {200, with_type(stored, type, route.api_version()), {}};
+}
+
+ApiResponse ApiServer::update_object(const HttpRequest& request, const Route& route) {
+  std::string error;
+  auto parsed = parse_body(request.body, &error);
+  if (!parsed) return bad_request(error);
+  json updated = std::move(*parsed);
+  const std::string body_name = updated["metadata"].value("name", "");
+  if (body_name != route.name)
+    return bad_request("the name of the object (" + body_name + ") does not match the name on the URL (" + route.name +
+                       ")");
+  auto txn = store_.begin();
+  auto existing = txn.get(route.key(route.name));
+  if (!existing) return not_found(route.type, route.name);
+  const std::string want_rv = updated["metadata"].value("resourceVersion", "");
+  if (want_rv.empty() && route.type.from_crd)
+    return invalid(route.type, route.name, "metadata.resourceVersion",
+                   "Invalid value: 0x0: must be specified for an update");
+  if (!want_rv.empty() && want_rv != (*existing)["metadata"].value("resourceVersion", ""))
+    return conflict(route.type, route.name,
+                    "the object has been modified; please apply your changes to the latest version and try again");
+  if (route.subresource == "status") {
+    json merged = *existing;
+    merged["status"] = updated.value("status", json::object());
+    updated = std::move(merged);
+  } else if (route.type.has_status) {
+    if (existing->contains("status"))
+      updated["status"] = (*existing)["status"];
+    else
+      updated.erase("status");
+  }
+  return commit_update(txn, route, *existing, std::move(updated), request.param("dryRun") == "All");
+}
+
+ApiResponse ApiServer::patch_object(const HttpRequest& request, const Route& route) {
+  const std::string content_type = base_content_type(request.header("content-type"));
+  const bool apply = content_type == "application/apply-patch+yaml";
+  if (apply && request.param("fieldManager").empty())
+    return bad_request("PATCH, application/apply-patch+yaml requires fieldManager to be set");
+  std::string error;
+  {
+    auto txn = store_.begin();
+    auto existing = txn.get(route.key(route.name));
+    if (existing) {
+      json patched;
+      if (content_type == "application/merge-patch+json" || content_type == "application/strategic-merge-patch+json" ||
+          apply) {
+        // Strategic merge and apply are served as a JSON merge patch: lists are replaced whole.
+        auto patch = parse_body(request.body, &error);
+        if (!patch) return bad_request(error);
+        patched = apply_merge_patch(*existing, *patch);
+      } else if (content_type == "application/json-patch+json") {
+        json patch = json::parse(request.body, nullptr, false);
+        auto result = apply_json_patch(*existing, patch, &error);
+        if (!result) return status_error(422, "Invalid", error);
+        patched = std::move(*result);
+      } else {
+        return unsupported_media_type(content_type);
+      }
+      const std::string want_rv = patched["metadata"].value("resourceVersion", "");
+      if (!want_rv.empty() && want_rv != (*existing)["metadata"].value("resourceVersion", ""))
+        return conflict(route.type, route.name,
+                        "the object has been modified; please apply your changes to the latest version and try again");
+      if (route.subresource == "status") {
+        json merged = *existing;
+        merged["status"] = patched.value("status", json::object());
+        patched = std::move(merged);
+      } else if (route.type.has_status && existing->contains("status")) {
+        patched["status"] = (*existing)["status"];
+      }
+      return commit_update(txn, route, *existing, std::move(patched), request.param("dryRun") == "All");
+    }
+    if (!apply || !route.subresource.empty()) return not_found(route.type, route.name);
+  }
+  // Server-side apply creates what does not exist yet.
+  auto parsed = parse_body(request.body, &error);
+  if (!parsed) return bad_request(error);
+  (*parsed)["metadata"]["name"] = route.name;
+  HttpRequest create = request;
+  create.body = parsed->dump();
+  return create_object(create, route);
+}
+
+void ApiServer::after_write(const ResourceType& type, const json& object, bool deleted) {
+  if (type.resource != "customresourcedefinitions") return;
+  if (deleted) {
+    const json spec = object.value("spec", json::object());
+    registry_.remove_crd(spec.value("group", ""), spec["names"].value("plural", ""));
+  } else {
+    registry_.add_crd(object);
+  }
+}
+
+void ApiServer::collect_dependents(ObjectStore::Transaction& txn, const std::string& owner_uid) {
+  // The garbage collector: a dependent whose owners are all gone is deleted; one that still
+  // has an owner loses only the dangling reference.
+  std::vector<std::pair<ObjectKey, json>> dependents;
+  std::map<std::string, bool> uid_exists;
+  for (const auto& t : registry_.all()) {
+    for (auto& [key, object] : txn.list({t.group, t.resource, std::nullopt, {}, {}})) {
+      uid_exists[object["metadata"].value("uid", "")] = true;
+      for (const auto& ref : object["metadata"].value("ownerReferences", json::array()))
+        if (ref.value("uid", "") == owner_uid) dependents.emplace_back(key, object);
+    }
+  }
+  for (auto& [key, object] : dependents) {
+    const json refs = object["metadata"]["ownerReferences"];
+    json remaining = json::array();
+    for (const auto& ref : refs)
+      if (uid_exists.count(ref.value("uid", "")) && ref.value("uid", "") != owner_uid) remaining.push_back(ref);
+    auto type = type_of(key);
+    if (!type) continue;
+    if (remaining.empty()) {
+      delete_with_finalizers(txn, *type, key, "Background");
+    } else if (remaining.size() != refs.size()) {
+      object["metadata"]["ownerReferences"] = remaining;
+      txn.put(key, object);
+    }
+  }
+}
+
+void ApiServer::finish_namespace_if_empty(ObjectStore::Transaction& txn, const std::string& ns) {
+  auto namespace_object = txn.get({"", "namespaces", "", ns});
+  if (!namespace_object || !(*namespace_object)["metadata"].contains("deletionTimestamp")) return;
+  if (!txn.list_namespace(ns).empty()) return;
+  // The namespace controller's last step: drop the "kubernetes" finalizer, then the namespace.
+  remove_and_collect(txn, *registry_.find("", "v1", "namespaces"), {"", "namespaces", "", ns});
+}
+
+void ApiServer::remove_and_collect(ObjectStore::Transaction& txn, const ResourceType& type, const ObjectKey& key) {
+  json removed = txn.remove(key);
+  if (removed.is_null()) return;
+  after_write(type, removed, true);
+  if (type.resource == "customresourcedefinitions") {
+    const json spec = removed.value("spec", json::object());
+    for (auto& [k, o] : txn.list({spec.value("group", ""), spec["names"].value("plural", ""), std::nullopt, {}, {}}))
+      txn.remove(k);
+  }
+  collect_dependents(txn, removed["metadata"].value("uid", ""));
+  if (!key.ns.empty()) finish_namespace_if_empty(txn, key.ns);
+}
+
+json ApiServer::delete_with_finalizers(ObjectStore::Transaction& txn, const ResourceType& type, const ObjectKey& key,
+                                       const std::string& propagation) {
+  auto object = txn.get(key);
+  if (!object) return nullptr;
+  json& meta = (*object)["metadata"];
+  if (propagation == "Orphan") {
+    // Orphaned dependents keep living without the reference to this owner.
+    const std::string uid = meta.value("uid", "");
+    for (const auto& t : registry_.all()) {
+      for (auto& [k, o] : txn.list({t.group, t.resource, std::nullopt, {}, {}})) {
+        auto refs = o["metadata"].value("ownerReferences", json::array());
+        json kept = json::array();
+        for (const auto& r : refs)
+          if (r.value("uid", "") != uid) kept.push_back(r);
+        if (kept.size() != refs.size()) {
+          o["metadata"]["ownerReferences"] = kept;
+          txn.put(k, o);
+        }
+      }
+    }
+  }
+  if (type.resource == "namespaces") {
+    if (!meta.contains("deletionTimestamp")) {
+      meta["deletionTimestamp"] = now_rfc3339();
+      (*object)["status"]["phase"] = "Terminating";
+      *object = txn.put(key, *object);
+    }
+    for (auto& [k, o] : txn.list_namespace(key.name)) {
+      if (auto t = type_of(k)) delete_with_finalizers(txn, *t, k, "Background");
+    }
+    finish_namespace_if_empty(txn, key.name);
+    return *object;
+  }
+  if (!meta.value("finalizers", json::array()).empty()) {
+    if (!meta.contains("deletionTimestamp")) {
+      meta["deletionTimestamp"] = now_rfc3339();
+      meta["deletionGracePeriodSeconds"] = 0;
+      return txn.put(key, *object);
+    }
+    return *object;
+  }
+  json removed = *object;
+  remove_and_collect(txn, type, key);
+  return removed;
+}
+
+ApiResponse ApiServer::delete_object(const HttpRequest& request, const Route& route) {
+  json options = request.body.empty() ? json::object() : json::parse(request.body, nullptr, false);
+  if (!options.is_object()) return bad_request("the body of a DELETE must be DeleteOptions");
+  std::string propagation = request.param("propagationPolicy");
+  if (propagation.empty()) propagation = options.value("propagationPolicy", "Background");
+  auto txn = store_.begin();
+  const ObjectKey key = route.key(route.name);
+  auto existing = txn.get(key);
+  if (!existing) return not_found(route.type, route.name);
+  const json pre = options.value("preconditions", json::object());
+  const json& meta = (*existing)["metadata"];
+  if (pre.contains("uid") && pre["uid"] != meta.value("uid", ""))
+    return conflict(route.type, route.name,
+                    "Precondition failed: UID in precondition: " + pre.value("uid", "") +
+                        ", UID in object meta: " + meta.value("uid", ""));
+  if (pre.contains("resourceVersion") && pre["resourceVersion"] != meta.value("resourceVersion", ""))
+    return conflict(route.type, route.name,
+                    "Precondition failed: ResourceVersion in precondition: " + pre.value("resourceVersion", "") +
+                        ", ResourceVersion in object meta: " + meta.value("resourceVersion", ""));
+  if (request.param("dryRun") == "All") return {200, with_type(*existing, route.type, route.api_version()), {}};
+  json result = delete_with_finalizers(txn, route.type, key, propagation);
+  if (route.type.from_crd || route.type.resource == "pods" || route.type.resource == "namespaces" ||
+      result["metadata"].contains("deletionTimestamp"))
+    return {200, with_type(result, route.type, route.api_version()), {}};
+  return {200, success_status(route.type, route.name), {}};
+}
+
+ApiResponse ApiServer::delete_collection(const HttpRequest& request, const Route& route) {
+  ObjectFilter filter{route.type.group, route.type.resource, route.type.namespaced ? route.ns : std::nullopt, {}, {}};
+  std::string error;
+  if (const auto s = request.param("labelSelector"); !s.empty()) {
+    filter.labels = LabelSelector::parse(s, &error);
+    if (!filter.labels) return bad_request("unable to parse requirement: " + error);
+  }
+  auto txn = store_.begin();
+  json items = json::array();
+  for (auto& [key, object] : txn.list(filter)) {
+    items.push_back(list_item(route.type, object, route.api_version()));
+    delete_with_finalizers(txn, route.type, key, "Background");
+  }
+  return {200,
+          {{"kind", list_kind(route.type)},
+           {"apiVersion", route.api_version()},
+           {"metadata", {{"resourceVersion", std::to_string(txn.current_rv())}}},
+           {"items", items}},
+          {}};
+}
+
+}  // namespace sso::apiserver

@@ -1,0 +1,182 @@
+#include "apiserver/selectors.hpp"
+
+#include <algorithm>
+#include <cctype>
+
+namespace sso::apiserver {
+namespace {
+
+std::string trim(std::string s) {
+  const auto b = s.find_first_not_of(" \t");
+  const auto e = s.find_last_not_of(" \t");
+  return b == std::string::npos ? "" : s.substr(b, e - b + 1);
+}
+
+// Splits on commas that are not inside parentheses.
+std::vector<std::string> split_terms(const std::string& text, std::string* error) {
+  std::vector<std::string> out;
+  std::string cur;
+  int depth = 0;
+  for (char c : text) {
+    if (c == '(') ++depth;
+    if (c == ')') --depth;
+    if (depth < 0) {
+      *error = "unbalanced parentheses";
+      return {};
+    }
+    if (c == ',' && depth == 0) {
+      out.push_back(trim(cur));
+      cur.clear();
+    } else {
+      cur += c;
+    }
+  }
+  if (depth != 0) *error = "unbalanced parentheses";
+  if (!trim(cur).empty() || !out.empty()) out.push_back(trim(cur));
+  return out;
+}
+
+bool valid_label_key(const std::string& key) {
+  if (key.empty() || key.size() > 316) return false;
+  const auto slash = key.find('/');
+  const std::string name = slash == std::string::npos ? key : key.substr(slash + 1);
+  if (name.empty() || name.size() > 63) return false;
+  if (!std::isalnum(static_cast<unsigned char>(name.front())) || !std::isalnum(static_cast<unsigned char>(name.back())))
+    return false;
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
+  });
+}
+
+std::optional<std::string> label_value(const nlohmann::json& labels, const std::string& key) {
+  if (!labels.is_object() || !labels.contains(key) || !labels[key].is_string()) return std::nullopt;
+  return labels[key].get<std::string>();
+}
+
+}  // namespace
+
+std::optional<LabelSelector> LabelSelector::parse(const std::string& text, std::string* error) {
+  LabelSelector selector;
+  for (const std::string& term : split_terms(text, error)) {
+    if (!error->empty()) return std::nullopt;
+    if (term.empty()) {
+      *error = "empty requirement in \"" + text + "\"";
+      return std::nullopt;
+    }
+    Requirement r;
+    auto set_values = [&](const std::string& list) -> bool {
+      const auto open = list.find('(');
+      const auto close = list.rfind(')');
+      if (open == std::string::npos || close == std::string::npos || close < open) return false;
+      std::string inner = list.substr(open + 1, close - open - 1);
+      size_t start = 0;
+      while (true) {
+        const auto comma = inner.find(',', start);
+        r.values.push_back(trim(inner.substr(start, comma == std::string::npos ? std::string::npos : comma - start)));
+        if (comma == std::string::npos) break;
+        start = comma + 1;
+      }
+      return true;
+    };
+    std::string lowered = term;
+    if (term.front() == '!') {
+      r.key = trim(term.substr(1));
+      r.op = Op::kDoesNotExist;
+    } else if (auto pos = term.find("!="); pos != std::string::npos) {
+      r.key = trim(term.substr(0, pos));
+      r.op = Op::kNotEquals;
+      r.values = {trim(term.substr(pos + 2))};
+    } else if (auto pos2 = term.find("=="); pos2 != std::string::npos) {
+      r.key = trim(term.substr(0, pos2));
+      r.op = Op::kEquals;
+      r.values = {trim(term.substr(pos2 + 2))};
+    } else if (auto pos3 = term.find('='); pos3 != std::string::npos) {
+      r.key = trim(term.substr(0, pos3));
+      r.op = Op::kEquals;
+      r.values = {trim(term.substr(pos3 + 1))};
+    } else if (auto pos4 = term.find(" notin "); pos4 != std::string::npos) {
+      r.key = trim(term.substr(0, pos4));
+      r.op = Op::kNotIn;
+      if (!set_values(term.substr(pos4 + 7))) {
+        *error = "\"" + term + "\": expected a parenthesised list of values";
+        return std::nullopt;
+      }
+    } else if (auto pos5 = term.find(" in "); pos5 != std::string::npos) {
+      r.key = trim(term.substr(0, pos5));
+      r.op = Op::kIn;
+      if (!set_values(term.substr(pos5 + 4))) {
+        *error = "\"" + term + "\": expected a parenthesised list of values";
+        return std::nullopt;
+      }
+    } else {
+      r.key = term;
+      r.op = Op::kExists;
+    }
+    if (!valid_label_key(r.key)) {
+      *error = "invalid label key \"" + r.key + "\"";
+      return std::nullopt;
+    }
+    selector.requirements_.push_back(std::move(r));
+  }
+  if (!error->empty()) return std::nullopt;
+  return selector;
+}
+
+bool LabelSelector::matches(const nlohmann::json& labels) const {
+  for (const auto& r : requirements_) {
+    const auto value = label_value(labels, r.key);
+    const bool in_values = value && std::find(r.values.begin(), r.values.end(), *value) != r.values.end();
+    switch (r.op) {
+      case Op::kEquals:
+      case Op::kIn:
+        if (!in_values) return false;
+        break;
+      case Op::kNotEquals:
+      case Op::kNotIn:
+        if (in_values) return false;  // a missing label matches != and notin, as upstream
+        break;
+      case Op::kExists:
+        if (!value) return false;
+        break;
+      case Op::kDoesNotExist:
+        if (value) return false;
+        break;
+    }
+  }
+  return true;
+}
+
+std::optional<FieldSelector> FieldSelector::parse(const std::string& text, std::string* error) {
+  FieldSelector selector;
+  for (const std::string& term : split_terms(text, error)) {
+    if (!error->empty()) return std::nullopt;
+    Requirement r;
+    if (auto pos = term.find("!="); pos != std::string::npos) {
+      r = {trim(term.substr(0, pos)), false, trim(term.substr(pos + 2))};
+    } else if (auto pos2 = term.find("=="); pos2 != std::string::npos) {
+      r = {trim(term.substr(0, pos2)), true, trim(term.substr(pos2 + 2))};
+    } else if (auto pos3 = term.find('='); pos3 != std::string::npos) {
+      r = {trim(term.substr(0, pos3)), true, trim(term.substr(pos3 + 1))};
+    } else {
+      *error = "invalid selector: '" + text + "'; can't understand '" + term + "'";
+      return std::nullopt;
+    }
+    if (r.field != "metadata.name" && r.field != "metadata.namespace") {
+      *error = "field label not supported: " + r.field;
+      return std::nullopt;
+    }
+    selector.requirements_.push_back(std::move(r));
+  }
+  return selector;
+}
+
+bool FieldSelector::matches(const nlohmann::json& object) const {
+  const auto& meta = object.value("metadata", nlohmann::json::object());
+  for (const auto& r : requirements_) {
+    const std::string actual = meta.value(r.field == "metadata.name" ? "name" : "namespace", "");
+    if ((actual == r.value) != r.equals) return false;
+  }
+  return true;
+}
+
+}  // namespace sso::apiserver
