@@ -165,6 +165,14 @@ TEST_F(Crud, SecretsAreCheckedAsTheApiServerChecksThem) {
   EXPECT_EQ(tls_without_key.body["details"]["causes"][0]["field"], "data[tls.key]");
 }
 
+TEST_F(Crud, SecretsAreDefaultedAndStringDataFolded) {
+  auto r = api().post(ns_path("secrets"), {{"metadata", {{"name", "s"}}}, {"stringData", {{"user", "admin"}}}});
+  ASSERT_EQ(r.code, 201) << r.body.dump();
+  EXPECT_EQ(r.body["type"], "Opaque");
+  EXPECT_EQ(r.body["data"]["user"], "YWRtaW4=");
+  EXPECT_FALSE(r.body.contains("stringData"));
+}
+
 TEST_F(Crud, CustomResourceUpdatesNeedAResourceVersion) {
   const json crd = {
       {"apiVersion", "apiextensions.k8s.io/v1"},

@@ -64,6 +64,32 @@ TEST_F(Kubectl, ApplyServerSideCreatesWhatIsMissing) {
   EXPECT_EQ(api().get(ns_path("secrets/creds")).code, 200);
 }
 
+// Typed clients (kubectl create namespace|secret|configmap|serviceaccount) send protobuf.
+TEST_F(Kubectl, ImperativeCreatesSendProtobuf) {
+  const std::string space = ns() + "-extra";
+  ASSERT_EQ(kubectl({"create", "namespace", space}).exit_code, 0);
+  auto secret = kubectl({"create", "secret", "generic", "creds", "-n", space, "--from-literal=user=admin"});
+  ASSERT_EQ(secret.exit_code, 0) << secret.err;
+  auto tls = kubectl({"create", "secret", "tls", "serving", "-n", space, "--cert",
+                      std::string(SSO_TEST_CERTS_DIR) + "/openssl-leaf.crt", "--key",
+                      std::string(SSO_TEST_CERTS_DIR) + "/openssl-leaf.key"});
+  ASSERT_EQ(tls.exit_code, 0) << tls.err;
+  ASSERT_EQ(kubectl({"create", "configmap", "cfg", "-n", space, "--from-literal=a=1"}).exit_code, 0);
+  ASSERT_EQ(kubectl({"create", "serviceaccount", "robot", "-n", space}).exit_code, 0);
+
+  auto got = api().get("/api/v1/namespaces/" + space + "/secrets/creds");
+  ASSERT_EQ(got.code, 200);
+  EXPECT_EQ(got.body["data"]["user"], "YWRtaW4=");
+  EXPECT_EQ(got.body["type"], "Opaque");
+  EXPECT_FALSE(got.body["metadata"].contains("generateName")) << "empty protobuf fields are not fields";
+  auto serving = api().get("/api/v1/namespaces/" + space + "/secrets/serving");
+  EXPECT_EQ(serving.body["type"], "kubernetes.io/tls");
+  EXPECT_TRUE(serving.body["data"].contains("tls.key"));
+  EXPECT_EQ(api().get("/api/v1/namespaces/" + space + "/configmaps/cfg").body["data"]["a"], "1");
+  EXPECT_EQ(api().get("/api/v1/namespaces/" + space + "/serviceaccounts/robot").code, 200);
+  EXPECT_EQ(api().get("/api/v1/namespaces/" + space).body["status"]["phase"], "Active");
+}
+
 TEST_F(Kubectl, GetWatchSeesChanges) {
   // kubectl get --watch prints the current state, then each change, until it is stopped.
   const std::string path = ns_path("configmaps");

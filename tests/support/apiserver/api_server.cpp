@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "apiserver/patch.hpp"
+#include "apiserver/protobuf_body.hpp"
 #include "base/base64.hpp"
 #include "base/time.hpp"
 
@@ -146,6 +147,15 @@ json spec_part(const json& object) {
   copy.erase("apiVersion");
   copy.erase("kind");
   return copy;
+}
+
+// kube-apiserver folds stringData into data on every write; stringData is never stored.
+void fold_string_data(json& secret) {
+  if (!secret.contains("stringData")) return;
+  if (secret["stringData"].is_object())
+    for (const auto& [key, value] : secret["stringData"].items())
+      if (value.is_string()) secret["data"][key] = base64_encode(value.get<std::string>());
+  secret.erase("stringData");
 }
 
 // A Secret's data must decode as base64 (kube-apiserver fails to decode the body: 400) and a
@@ -400,8 +410,16 @@ void ApiServer::serve_resource(const HttpRequest& request, const Route& route, R
   const std::string& m = request.method;
   if (base_content_type(request.header("content-type")) == "application/vnd.kubernetes.protobuf" &&
       !request.body.empty()) {
-    responder.respond(unsupported_media_type("application/vnd.kubernetes.protobuf"));
-    return;
+    std::string error;
+    auto decoded = decode_protobuf_object(request.body, &error);
+    if (!decoded) {
+      responder.respond(unsupported_media_type("application/vnd.kubernetes.protobuf: " + error));
+      return;
+    }
+    HttpRequest as_json = request;
+    as_json.body = decoded->dump();
+    as_json.headers["content-type"] = "application/json";
+    return serve_resource(as_json, route, responder);
   }
   const bool watch = request.param("watch") == "true" || request.param("watch") == "1";
   std::string verb;
@@ -577,6 +595,10 @@ ApiResponse ApiServer::create_object(const HttpRequest& request, const Route& ro
     meta.erase("namespace");
   }
   meta["name"] = name;
+  if (type.resource == "secrets") {
+    if (object.value("type", "").empty()) object["type"] = "Opaque";  // defaulting
+    fold_string_data(object);
+  }
   if (type.resource == "secrets")
     if (auto bad = check_secret(type, object)) return *bad;
   meta["uid"] = new_uid();
@@ -642,8 +664,10 @@ ApiResponse ApiServer::commit_update(ObjectStore::Transaction& txn, const Route&
     return forbidden("no new finalizers can be added if the object is being deleted");
   if (type.has_spec && old_meta.contains("generation") && spec_part(existing) != spec_part(updated))
     meta["generation"] = old_meta["generation"].get<int64_t>() + 1;
-  if (type.resource == "secrets")
+  if (type.resource == "secrets") {
+    fold_string_data(updated);
     if (auto bad = check_secret(type, updated)) return *bad;
+  }
   updated["apiVersion"] = existing.value("apiVersion", route.api_version());
   updated["kind"] = type.kind;
   meta["resourceVersion"] = old_meta["resourceVersion"];
