@@ -6,3 +6,4 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$root/build}
 shift || true
 "$build/bench/bench_pki" "$@"
+"$build/bench/bench_testserver" "$@"

@@ -14,6 +14,8 @@ struct ApiTestClient::Impl {
   std::string url;
   std::string ca_pem;
   std::string token;
+  // One client for plain requests, so that its connection is kept alive between them.
+  std::unique_ptr<http_client> shared;
 
   http_client make_client(std::chrono::milliseconds timeout = std::chrono::seconds(30)) const {
     http_client_config config;
@@ -35,14 +37,14 @@ struct ApiTestClient::Impl {
 };
 
 ApiTestClient::ApiTestClient(const std::string& url, const std::string& ca_pem, const std::string& token)
-    : impl_(std::make_unique<Impl>(Impl{url, ca_pem, token})) {}
+    : impl_(std::make_unique<Impl>(Impl{url, ca_pem, token, nullptr})) {}
 
 ApiTestClient::~ApiTestClient() = default;
 
 ApiTestClient::Response ApiTestClient::request(const std::string& method, const std::string& path,
                                                const std::string& body, const std::string& content_type) {
-  http_client client = impl_->make_client();
-  auto res = client.request(impl_->make_request(method, path, body, content_type)).get();
+  if (!impl_->shared) impl_->shared = std::make_unique<http_client>(impl_->make_client());
+  auto res = impl_->shared->request(impl_->make_request(method, path, body, content_type)).get();
   Response out;
   out.code = res.status_code();
   for (const auto& [k, v] : res.headers()) out.headers[k] = v;
