@@ -44,7 +44,15 @@ ApiTestClient::~ApiTestClient() = default;
 ApiTestClient::Response ApiTestClient::request(const std::string& method, const std::string& path,
                                                const std::string& body, const std::string& content_type) {
   if (!impl_->shared) impl_->shared = std::make_unique<http_client>(impl_->make_client());
-  auto res = impl_->shared->request(impl_->make_request(method, path, body, content_type)).get();
+  web::http::http_response res;
+  try {
+    res = impl_->shared->request(impl_->make_request(method, path, body, content_type)).get();
+  } catch (const web::http::http_exception&) {
+    // A kept-alive connection the server has since closed (a restart): reconnect once, as
+    // Go's transport does.
+    impl_->shared = std::make_unique<http_client>(impl_->make_client());
+    res = impl_->shared->request(impl_->make_request(method, path, body, content_type)).get();
+  }
   Response out;
   out.code = res.status_code();
   for (const auto& [k, v] : res.headers()) out.headers[k] = v;
