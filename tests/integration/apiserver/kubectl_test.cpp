@@ -44,7 +44,12 @@ TEST_F(Kubectl, CreateGetApplyDelete) {
 
   std::string changed = manifest;
   changed.replace(changed.find("strict"), 6, "audit");
-  auto applied = kubectl({"apply", "--server-side", "-f", "-"}, changed);
+  // The field belongs to kubectl-create: server-side apply refuses to take it silently.
+  auto conflicting = kubectl({"apply", "--server-side", "-f", "-"}, changed);
+  EXPECT_NE(conflicting.exit_code, 0);
+  EXPECT_THAT(conflicting.err, HasSubstr("conflict with \"kubectl-create\""));
+  EXPECT_THAT(conflicting.err, HasSubstr(".data.mode"));
+  auto applied = kubectl({"apply", "--server-side", "--force-conflicts", "-f", "-"}, changed);
   ASSERT_EQ(applied.exit_code, 0) << applied.err;
   EXPECT_EQ(api().get(ns_path("configmaps/settings")).body["data"]["mode"], "audit");
 

@@ -37,10 +37,9 @@ class ApiServerTest : public ::testing::Test {
 
   static nlohmann::json config_map(const std::string& name, nlohmann::json data = {{"k", "v"}},
                                    nlohmann::json labels = nlohmann::json::object()) {
-    return {{"apiVersion", "v1"},
-            {"kind", "ConfigMap"},
-            {"metadata", {{"name", name}, {"labels", labels}}},
-            {"data", data}};
+    nlohmann::json cm = {{"apiVersion", "v1"}, {"kind", "ConfigMap"}, {"metadata", {{"name", name}}}, {"data", data}};
+    if (!labels.empty()) cm["metadata"]["labels"] = std::move(labels);
+    return cm;
   }
 
   static inline KubeTestServer* server_ = nullptr;

@@ -7,6 +7,7 @@
 #include <sstream>
 #include <thread>
 
+#include "apiserver/managed_fields.hpp"
 #include "apiserver/patch.hpp"
 #include "apiserver/protobuf_body.hpp"
 #include "base/base64.hpp"
@@ -121,6 +122,14 @@ std::string base_content_type(const std::string& header) {
 }
 
 std::string list_kind(const ResourceType& type) { return type.kind + "List"; }
+
+// The field manager of a write: the fieldManager parameter, else the User-Agent's product
+// ("kubectl" of "kubectl/v1.32.3 (linux/amd64) ..."), as kube-apiserver derives it.
+std::string field_manager(const HttpRequest& request) {
+  std::string manager = request.param("fieldManager");
+  if (manager.empty()) manager = request.header("user-agent").substr(0, request.header("user-agent").find('/'));
+  return manager.empty() ? "unknown" : manager.substr(0, 128);
+}
 
 // Built-in list items carry no kind or apiVersion (typed Go lists), custom resources do.
 json list_item(const ResourceType& type, json object, const std::string& api_version) {
@@ -454,7 +463,7 @@ void ApiServer::serve_resource(const HttpRequest& request, const Route& route, R
   else if (verb == "list")
     response = list_objects(request, route);
   else if (verb == "create")
-    response = create_object(request, route);
+    response = create_object(request, route, field_manager(request));
   else if (verb == "update")
     response = update_object(request, route);
   else if (verb == "patch")
@@ -567,7 +576,7 @@ void ApiServer::watch_objects(const HttpRequest& request, const Route& route, Re
   }
 }
 
-ApiResponse ApiServer::create_object(const HttpRequest& request, const Route& route) {
+ApiResponse ApiServer::create_object(const HttpRequest& request, const Route& route, const std::string& manager) {
   std::string error;
   auto parsed = parse_body(request.body, &error);
   if (!parsed) return bad_request(error);
@@ -640,6 +649,7 @@ ApiResponse ApiServer::create_object(const HttpRequest& request, const Route& ro
                               {"field", "metadata.namespace"}}}}});
   }
   if (txn.get(key)) return already_exists(type, name);
+  if (!manager.empty()) record_update(nullptr, object, manager, route.api_version(), now_rfc3339());
   if (request.param("dryRun") == "All") return {201, object, {}};
   json stored = txn.put(key, object);
   after_write(type, stored, false);
@@ -647,7 +657,7 @@ ApiResponse ApiServer::create_object(const HttpRequest& request, const Route& ro
 }
 
 ApiResponse ApiServer::commit_update(ObjectStore::Transaction& txn, const Route& route, const json& existing,
-                                     json updated, bool dry_run) {
+                                     json updated, bool dry_run, const std::string& manager) {
   const ResourceType& type = route.type;
   json& meta = updated["metadata"];
   const json& old_meta = existing["metadata"];
@@ -668,6 +678,10 @@ ApiResponse ApiServer::commit_update(ObjectStore::Transaction& txn, const Route&
     fold_string_data(updated);
     if (auto bad = check_secret(type, updated)) return *bad;
   }
+  // Ownership is the server's record: what the client sent there is replaced.
+  if (existing["metadata"].contains("managedFields") && !manager.empty())
+    meta["managedFields"] = existing["metadata"]["managedFields"];
+  if (!manager.empty()) record_update(existing, updated, manager, route.api_version(), now_rfc3339());
   updated["apiVersion"] = existing.value("apiVersion", route.api_version());
   updated["kind"] = type.kind;
   meta["resourceVersion"] = old_meta["resourceVersion"];
@@ -712,8 +726,29 @@ ApiResponse ApiServer::update_object(const HttpRequest& request, const Route& ro
     else
       updated.erase("status");
   }
-  return commit_update(txn, route, *existing, std::move(updated), request.param("dryRun") == "All");
+  return commit_update(txn, route, *existing, std::move(updated), request.param("dryRun") == "All",
+                       field_manager(request));
 }
+
+namespace {
+
+// kube-apiserver's answer to an apply that would take fields from another manager.
+ApiResponse apply_conflict(const ResourceType& type, const std::string& name, const std::string& api_version,
+                           const std::vector<ApplyConflict>& conflicts) {
+  std::string message =
+      "Apply failed with " + std::to_string(conflicts.size()) + " conflict" + (conflicts.size() == 1 ? "" : "s") + ": ";
+  json causes = json::array();
+  for (size_t i = 0; i < conflicts.size(); ++i) {
+    const std::string text = "conflict with \"" + conflicts[i].manager + "\" using " + api_version;
+    message += (i ? "\n" : "") + text + ": " + conflicts[i].field;
+    causes.push_back({{"reason", "FieldManagerConflict"}, {"message", text}, {"field", conflicts[i].field}});
+  }
+  json details = {{"name", name}, {"kind", type.resource}, {"causes", causes}};
+  if (!type.group.empty()) details["group"] = type.group;
+  return status_error(409, "Conflict", message, details);
+}
+
+}  // namespace
 
 ApiResponse ApiServer::patch_object(const HttpRequest& request, const Route& route) {
   const std::string content_type = base_content_type(request.header("content-type"));
@@ -726,9 +761,19 @@ ApiResponse ApiServer::patch_object(const HttpRequest& request, const Route& rou
     auto existing = txn.get(route.key(route.name));
     if (existing) {
       json patched;
-      if (content_type == "application/merge-patch+json" || content_type == "application/strategic-merge-patch+json" ||
-          apply) {
-        // Strategic merge and apply are served as a JSON merge patch: lists are replaced whole.
+      std::string manager = field_manager(request);
+      if (apply) {
+        auto patch = parse_body(request.body, &error);
+        if (!patch) return bad_request(error);
+        ApplyOutcome outcome = server_side_apply(*existing, *patch, manager, request.param("force") == "true",
+                                                 route.api_version(), now_rfc3339());
+        if (!outcome.conflicts.empty())
+          return apply_conflict(route.type, route.name, route.api_version(), outcome.conflicts);
+        patched = std::move(outcome.object);
+        manager.clear();  // the apply recorded ownership itself
+      } else if (content_type == "application/merge-patch+json" ||
+                 content_type == "application/strategic-merge-patch+json") {
+        // A strategic merge patch is served as a JSON merge patch: lists are replaced whole.
         auto patch = parse_body(request.body, &error);
         if (!patch) return bad_request(error);
         patched = apply_merge_patch(*existing, *patch);
@@ -751,7 +796,7 @@ ApiResponse ApiServer::patch_object(const HttpRequest& request, const Route& rou
       } else if (route.type.has_status && existing->contains("status")) {
         patched["status"] = (*existing)["status"];
       }
-      return commit_update(txn, route, *existing, std::move(patched), request.param("dryRun") == "All");
+      return commit_update(txn, route, *existing, std::move(patched), request.param("dryRun") == "All", manager);
     }
     if (!apply || !route.subresource.empty()) return not_found(route.type, route.name);
   }
@@ -759,9 +804,11 @@ ApiResponse ApiServer::patch_object(const HttpRequest& request, const Route& rou
   auto parsed = parse_body(request.body, &error);
   if (!parsed) return bad_request(error);
   (*parsed)["metadata"]["name"] = route.name;
+  ApplyOutcome outcome =
+      server_side_apply(nullptr, *parsed, field_manager(request), true, route.api_version(), now_rfc3339());
   HttpRequest create = request;
-  create.body = parsed->dump();
-  return create_object(create, route);
+  create.body = outcome.object.dump();
+  return create_object(create, route, "");
 }
 
 void ApiServer::after_write(const ResourceType& type, const json& object, bool deleted) {

@@ -83,7 +83,8 @@ class ApiServer {
   ApiResponse get_object(const Route& route);
   ApiResponse list_objects(const HttpRequest& request, const Route& route);
   void watch_objects(const HttpRequest& request, const Route& route, Responder& responder);
-  ApiResponse create_object(const HttpRequest& request, const Route& route);
+  // `manager` records the fields as its own (operation Update); empty when an apply already did.
+  ApiResponse create_object(const HttpRequest& request, const Route& route, const std::string& manager);
   ApiResponse update_object(const HttpRequest& request, const Route& route);
   ApiResponse patch_object(const HttpRequest& request, const Route& route);
   ApiResponse delete_object(const HttpRequest& request, const Route& route);
@@ -92,7 +93,7 @@ class ApiServer {
   // Writes `updated` over `existing` as an update would, or does nothing when they are the
   // same; finalizes the object when its last finalizer goes while it is being deleted.
   ApiResponse commit_update(ObjectStore::Transaction& txn, const Route& route, const nlohmann::json& existing,
-                            nlohmann::json updated, bool dry_run);
+                            nlohmann::json updated, bool dry_run, const std::string& manager);
   // Deletes, honouring finalizers; then collects dependents and finishes namespaces.
   nlohmann::json delete_with_finalizers(ObjectStore::Transaction& txn, const ResourceType& type, const ObjectKey& key,
                                         const std::string& propagation);
