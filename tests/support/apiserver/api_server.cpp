@@ -28,6 +28,7 @@ struct ApiServer::Route {
     return {type.group, type.resource, type.namespaced ? ns.value_or("") : "", object_name};
   }
   std::string api_version() const { return type.group_version(version); }
+  UserInfo user;  // who asks
 };
 
 namespace {
@@ -122,6 +123,11 @@ std::string base_content_type(const std::string& header) {
 }
 
 std::string list_kind(const ResourceType& type) { return type.kind + "List"; }
+
+// Webhook warnings reach the client as HTTP Warning headers (RFC 7234 code 299).
+void add_warnings(ApiResponse& response, const std::vector<std::string>& warnings) {
+  for (const auto& w : warnings) response.headers.emplace_back("Warning", "299 - \"" + w + "\"");
+}
 
 // The field manager of a write: the fieldManager parameter, else the User-Agent's product
 // ("kubectl" of "kubectl/v1.32.3 (linux/amd64) ..."), as kube-apiserver derives it.
@@ -267,6 +273,11 @@ void ApiServer::handle(const HttpRequest& request, Responder& responder) {
       return;
     }
   }
+  UserInfo user;
+  {
+    std::lock_guard lock(tokens_mu_);
+    user = tokens_[auth.substr(7)];
+  }
 
   if (!segments.empty() && segments[0] == "openapi") {
     // An empty but valid document: clients then skip client-side validation, as they do
@@ -301,6 +312,7 @@ void ApiServer::handle(const HttpRequest& request, Responder& responder) {
   }
 
   Route route;
+  route.user = std::move(user);
   const std::string group = core ? "" : segments[1];
   route.version = core ? segments[1] : segments[2];
   std::vector<std::string> rest(segments.begin() + (core ? 2 : 3), segments.end());
@@ -649,11 +661,20 @@ ApiResponse ApiServer::create_object(const HttpRequest& request, const Route& ro
                               {"field", "metadata.namespace"}}}}});
   }
   if (txn.get(key)) return already_exists(type, name);
+  std::vector<std::string> warnings;
+  if (auto denied = admit(txn, route, "CREATE", name, object, nullptr, request.param("dryRun") == "All", warnings)) {
+    add_warnings(*denied, warnings);
+    return *denied;
+  }
+  if (txn.get(key)) return already_exists(type, name);  // created while the webhooks ran
   if (!manager.empty()) record_update(nullptr, object, manager, route.api_version(), now_rfc3339());
-  if (request.param("dryRun") == "All") return {201, object, {}};
-  json stored = txn.put(key, object);
-  after_write(type, stored, false);
-  return {201, stored, {}};
+  ApiResponse response{201, object, "", {}};
+  if (request.param("dryRun") != "All") {
+    response.body = txn.put(key, object);
+    after_write(type, response.body, false);
+  }
+  add_warnings(response, warnings);
+  return response;
 }
 
 ApiResponse ApiServer::commit_update(ObjectStore::Transaction& txn, const Route& route, const json& existing,
@@ -686,15 +707,27 @@ ApiResponse ApiServer::commit_update(ObjectStore::Transaction& txn, const Route&
   updated["kind"] = type.kind;
   meta["resourceVersion"] = old_meta["resourceVersion"];
   if (updated == existing) return {200, with_type(existing, type, route.api_version()), {}};  // no write, no event
-  if (dry_run) return {200, with_type(updated, type, route.api_version()), {}};
   const ObjectKey key = route.key(meta.value("name", ""));
+  std::vector<std::string> warnings;
+  if (auto denied = admit(txn, route, "UPDATE", key.name, updated, existing, dry_run, warnings)) {
+    add_warnings(*denied, warnings);
+    return *denied;
+  }
+  // Optimistic concurrency across the webhook calls, as GuaranteedUpdate's precondition.
+  auto current = txn.get(key);
+  if (!current || (*current)["metadata"].value("resourceVersion", "") != old_meta.value("resourceVersion", ""))
+    return conflict(type, key.name,
+                    "the object has been modified; please apply your changes to the latest version and try again");
+  if (dry_run) return {200, with_type(updated, type, route.api_version()), {}};
   if (meta.contains("deletionTimestamp") && meta.value("finalizers", json::array()).empty()) {
     remove_and_collect(txn, type, key);
     return {200, with_type(updated, type, route.api_version()), {}};
   }
   json stored = txn.put(key, updated);
   after_write(type, stored, false);
-  return {200, with_type(stored, type, route.api_version()), {}};
+  ApiResponse response{200, with_type(stored, type, route.api_version()), "", {}};
+  add_warnings(response, warnings);
+  return response;
 }
 
 ApiResponse ApiServer::update_object(const HttpRequest& request, const Route& route) {
@@ -809,6 +842,34 @@ ApiResponse ApiServer::patch_object(const HttpRequest& request, const Route& rou
   HttpRequest create = request;
   create.body = outcome.object.dump();
   return create_object(create, route, "");
+}
+
+std::optional<ApiResponse> ApiServer::admit(ObjectStore::Transaction& txn, const Route& route,
+                                            const std::string& operation, const std::string& name, json& object,
+                                            const json& old_object, bool dry_run, std::vector<std::string>& warnings) {
+  // kube-apiserver never sends webhook configurations to webhooks, so none can lock itself out.
+  if (route.type.group == "admissionregistration.k8s.io") return std::nullopt;
+  AdmissionSnapshot snapshot;
+  for (auto& [key, config] :
+       txn.list({"admissionregistration.k8s.io", "mutatingwebhookconfigurations", std::nullopt, {}, {}}))
+    snapshot.mutating.push_back(config);
+  for (auto& [key, config] :
+       txn.list({"admissionregistration.k8s.io", "validatingwebhookconfigurations", std::nullopt, {}, {}}))
+    snapshot.validating.push_back(config);
+  if (snapshot.empty()) return std::nullopt;
+  const std::string ns = route.type.namespaced ? route.ns.value_or("") : "";
+  if (!ns.empty())
+    if (auto ns_object = txn.get({"", "namespaces", "", ns}))
+      snapshot.namespace_labels = (*ns_object)["metadata"].value("labels", json::object());
+  AdmissionAttributes attributes{operation, route.type, route.version, route.subresource, name,
+                                 ns,        object,     old_object,    route.user,        dry_run};
+  txn.unlock();
+  AdmissionResult result = admission_.admit(attributes, snapshot);
+  txn.relock();
+  warnings.insert(warnings.end(), result.warnings.begin(), result.warnings.end());
+  if (result.denial) return result.denial;
+  if (!object.is_null()) object = std::move(result.object);
+  return std::nullopt;
 }
 
 void ApiServer::after_write(const ResourceType& type, const json& object, bool deleted) {
@@ -935,7 +996,13 @@ ApiResponse ApiServer::delete_object(const HttpRequest& request, const Route& ro
     return conflict(route.type, route.name,
                     "Precondition failed: ResourceVersion in precondition: " + pre.value("resourceVersion", "") +
                         ", ResourceVersion in object meta: " + meta.value("resourceVersion", ""));
+  std::vector<std::string> warnings;
+  json no_object;
+  if (auto denied =
+          admit(txn, route, "DELETE", route.name, no_object, *existing, request.param("dryRun") == "All", warnings))
+    return *denied;
   if (request.param("dryRun") == "All") return {200, with_type(*existing, route.type, route.api_version()), {}};
+  if (!txn.get(key)) return not_found(route.type, route.name);
   json result = delete_with_finalizers(txn, route.type, key, propagation);
   if (route.type.from_crd || route.type.resource == "pods" || route.type.resource == "namespaces" ||
       result["metadata"].contains("deletionTimestamp"))

@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "apiserver/admission.hpp"
 #include "apiserver/faults.hpp"
 #include "apiserver/object_store.hpp"
 #include "apiserver/resource_types.hpp"
@@ -46,11 +47,6 @@ class Responder {
   virtual Stream open_stream(const std::string& content_type) = 0;
 };
 
-struct UserInfo {
-  std::string name;
-  std::vector<std::string> groups;
-};
-
 // kube-apiserver's REST semantics over an ObjectStore: discovery, CRUD with
 // resourceVersion preconditions, the status subresource, patches, lists with selectors and
 // pagination, watches, finalizers, garbage collection and namespace deletion.
@@ -71,6 +67,7 @@ class ApiServer {
   ObjectStore& store() { return store_; }
   ResourceRegistry& registry() { return registry_; }
   Faults& faults() { return faults_; }
+  Admission& admission() { return admission_; }
   void set_server_address(const std::string& address) { options_.server_address = address; }
   // Periodic work: bookmarks and watch deadlines.
   void tick();
@@ -101,12 +98,18 @@ class ApiServer {
   void collect_dependents(ObjectStore::Transaction& txn, const std::string& owner_uid);
   void finish_namespace_if_empty(ObjectStore::Transaction& txn, const std::string& ns);
   std::optional<ResourceType> type_of(const ObjectKey& key) const;
+  // Runs the admission webhooks for a write, without the store's lock while they are called
+  // (a webhook may call back into the API). May change `object` (mutating webhooks).
+  std::optional<ApiResponse> admit(ObjectStore::Transaction& txn, const Route& route, const std::string& operation,
+                                   const std::string& name, nlohmann::json& object, const nlohmann::json& old_object,
+                                   bool dry_run, std::vector<std::string>& warnings);
   void after_write(const ResourceType& type, const nlohmann::json& object, bool deleted);
 
   Options options_;
   ResourceRegistry registry_;
   ObjectStore store_;
   Faults faults_;
+  Admission admission_;
   std::mutex tokens_mu_;
   std::map<std::string, UserInfo> tokens_;
 };

@@ -18,8 +18,9 @@ using web::http::http_response;
 using web::http::experimental::listener::http_listener;
 using web::http::experimental::listener::http_listener_config;
 
-// cpprestsdk cannot report the port it bound, so ask the kernel for a free one first.
-Result<uint16_t> free_port() {
+}  // namespace
+
+Result<uint16_t> free_local_port() {
   const int fd = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
@@ -33,6 +34,8 @@ Result<uint16_t> free_port() {
   close(fd);
   return ntohs(addr.sin_port);
 }
+
+namespace {
 
 HttpRequest to_plain(http_request& req) {
   HttpRequest out;
@@ -163,7 +166,7 @@ Result<std::unique_ptr<HttpEdge>> HttpEdge::start(ApiServer& api, uint16_t port,
   // A port picked by free_port() may be taken again before we listen: try a few.
   for (int attempt = 0;; ++attempt) {
     if (port == 0) {
-      SSO_ASSIGN_OR_RETURN(impl->port, free_port(), "start API test server");
+      SSO_ASSIGN_OR_RETURN(impl->port, free_local_port(), "start API test server");
     }
     Status opened = impl->open();
     if (opened.ok()) break;

@@ -79,6 +79,9 @@ class ObjectStore {
     // Removes it; the DELETED event carries the object at a new resourceVersion.
     nlohmann::json remove(const ObjectKey& key);
     uint64_t current_rv() const { return store_.rv_; }
+    // For calls that must not hold the lock (admission webhooks); re-read after relock().
+    void unlock() { lock_.unlock(); }
+    void relock() { lock_.lock(); }
 
    private:
     ObjectStore& store_;
