@@ -719,7 +719,9 @@ ApiResponse ApiServer::commit_update(ObjectStore::Transaction& txn, const Route&
     return conflict(type, key.name,
                     "the object has been modified; please apply your changes to the latest version and try again");
   if (dry_run) return {200, with_type(updated, type, route.api_version()), {}};
-  if (meta.contains("deletionTimestamp") && meta.value("finalizers", json::array()).empty()) {
+  // `meta` may be gone: a mutating webhook's patch replaced the object.
+  const json& final_meta = updated["metadata"];
+  if (final_meta.contains("deletionTimestamp") && final_meta.value("finalizers", json::array()).empty()) {
     remove_and_collect(txn, type, key);
     return {200, with_type(updated, type, route.api_version()), {}};
   }
