@@ -95,6 +95,47 @@ TEST_F(Kubectl, ImperativeCreatesSendProtobuf) {
   EXPECT_EQ(api().get("/api/v1/namespaces/" + space).body["status"]["phase"], "Active");
 }
 
+TEST_F(Kubectl, ServiceAccountKubeconfigsAuthenticateAndBadTokensDoNot) {
+  const std::string sa_config = dir_.file("sa-kubeconfig");
+  server_->service_account_kubeconfig(ns(), "operator", sa_config);
+  auto read = run_process({SSO_KUBECTL_BIN, "--kubeconfig", sa_config, "get", "configmaps", "-n", ns()});
+  EXPECT_EQ(read.exit_code, 0) << read.err;
+  const std::string bad_config = dir_.write("bad-kubeconfig", [&] {
+    std::string text = server_->admin_kubeconfig();
+    text.replace(text.find("token: ") + 7, 8, "00000000");
+    return text;
+  }());
+  auto refused = run_process({SSO_KUBECTL_BIN, "--kubeconfig", bad_config, "get", "configmaps", "-n", ns()});
+  EXPECT_NE(refused.exit_code, 0);
+  EXPECT_THAT(refused.err, HasSubstr("Unauthorized"));
+}
+
+// helm's release records are Secrets written by a typed client (protobuf), listed by label.
+TEST_F(Kubectl, HelmInstallsUpgradesAndUninstalls) {
+  const std::string chart = dir_.file("chart");
+  ASSERT_EQ(run_process({"mkdir", "-p", chart + "/templates"}).exit_code, 0);
+  dir_.write("chart/Chart.yaml", "apiVersion: v2\nname: demo\nversion: 0.1.0\n");
+  dir_.write("chart/templates/cm.yaml",
+             "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}-cfg\ndata:\n  mode: "
+             "{{ .Values.mode | default \"strict\" | quote }}\n");
+  auto helm = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), {SSO_HELM_BIN, "--kubeconfig", kubeconfig_, "-n", ns()});
+    return run_process(args);
+  };
+  auto installed = helm({"install", "demo", chart});
+  ASSERT_EQ(installed.exit_code, 0) << installed.err;
+  EXPECT_EQ(api().get(ns_path("configmaps/demo-cfg")).body["data"]["mode"], "strict");
+  auto upgraded = helm({"upgrade", "demo", chart, "--set", "mode=audit"});
+  ASSERT_EQ(upgraded.exit_code, 0) << upgraded.err;
+  EXPECT_EQ(api().get(ns_path("configmaps/demo-cfg")).body["data"]["mode"], "audit");
+  auto releases = api().get(ns_path("secrets") + "?labelSelector=owner%3Dhelm");
+  EXPECT_EQ(releases.body["items"].size(), 2u) << "one release Secret per revision";
+  auto uninstalled = helm({"uninstall", "demo"});
+  ASSERT_EQ(uninstalled.exit_code, 0) << uninstalled.err;
+  EXPECT_EQ(api().get(ns_path("configmaps/demo-cfg")).code, 404);
+  EXPECT_TRUE(api().get(ns_path("secrets") + "?labelSelector=owner%3Dhelm").body["items"].empty());
+}
+
 TEST_F(Kubectl, GetWatchSeesChanges) {
   // kubectl get --watch prints the current state, then each change, until it is stopped.
   const std::string path = ns_path("configmaps");

@@ -178,6 +178,24 @@ bool read_kind(const std::string& kind, std::string_view raw, json& object) {
       return true;
     });
   }
+  if (kind == "DeleteOptions") {  // the body of a typed client's DELETE
+    return read_message(raw, [&](const WireReader::Field& f) {
+      switch (f.number) {
+        case 1: object["gracePeriodSeconds"] = static_cast<int64_t>(f.varint); return true;
+        case 2:
+          return read_message(f.bytes, [&](const WireReader::Field& p) {
+            if (p.number == 1 && !p.bytes.empty()) object["preconditions"]["uid"] = std::string(p.bytes);
+            if (p.number == 2 && !p.bytes.empty()) object["preconditions"]["resourceVersion"] = std::string(p.bytes);
+            return true;
+          });
+        case 4:
+          if (!f.bytes.empty()) object["propagationPolicy"] = std::string(f.bytes);
+          return true;
+        case 5: object["dryRun"].push_back(std::string(f.bytes)); return true;
+        default: return true;
+      }
+    });
+  }
   if (kind == "ServiceAccount") {
     return read_message(raw, [&](const WireReader::Field& f) {
       if (f.number == 1) return meta(f);
@@ -211,7 +229,8 @@ std::optional<json> decode_protobuf_object(std::string_view body, std::string* e
     *error = "the protobuf body is malformed";
     return std::nullopt;
   }
-  json object = {{"apiVersion", api_version}, {"kind", kind}, {"metadata", json::object()}};
+  json object = {{"apiVersion", api_version}, {"kind", kind}};
+  if (kind != "DeleteOptions") object["metadata"] = json::object();
   if (!read_kind(kind, raw, object)) {
     *error = "protobuf bodies of kind \"" + kind + "\" are not supported by the API test server; send JSON";
     return std::nullopt;
