@@ -154,6 +154,18 @@ TEST_F(ListWatch, ASelectorWatchSeesObjectsEnterAndLeave) {
   EXPECT_THAT(types(events), ElementsAre("DELETED", "ADDED"));
 }
 
+TEST_F(ListWatch, AWatchWhoseClientLeftIsDropped) {
+  server_->api().store().close_all_watches();
+  make("a", json::object());
+  api().watch(
+      ns_path("configmaps"), [](const auto& e) { return !e.empty(); }, std::chrono::seconds(10));
+  // The client has gone; the next event finds the stream closed and the watch is let go.
+  EXPECT_TRUE(eventually([&] {
+    api().patch(ns_path("configmaps/a"), R"({"data":{"tick":")" + std::to_string(std::rand()) + R"("}})");
+    return server_->api().store().open_watches() == 0;
+  }));
+}
+
 TEST_F(ListWatch, ClosingAllWatchesEndsOpenStreams) {
   bool ended = false;
   api().watch(

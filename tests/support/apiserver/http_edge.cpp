@@ -9,6 +9,7 @@
 #include <cpprest/producerconsumerstream.h>
 
 #include <algorithm>
+#include <atomic>
 
 namespace sso::apiserver {
 namespace {
@@ -84,16 +85,19 @@ class CppRestResponder final : public Responder {
     http_response res(web::http::status_codes::OK);
     res.headers().set_content_type(content_type);
     res.set_body(buffer.create_istream());
-    req_.reply(res).then([](pplx::task<void> t) {
+    // The reply ends when the stream is closed, or when sending fails because the client
+    // has gone: from then on writes report the watch as over, so it is let go.
+    auto alive = std::make_shared<std::atomic<bool>>(true);
+    req_.reply(res).then([alive](pplx::task<void> t) {
+      alive->store(false);
       try {
         t.get();
       } catch (...) {
       }
     });
     Stream stream;
-    stream.write = [buffer](const std::string& line) mutable {
-      // Once the listener stops reading (the client or the connection is gone) the read side closes.
-      if (!buffer.can_write() || !buffer.can_read()) return false;
+    stream.write = [buffer, alive](const std::string& line) mutable {
+      if (!alive->load() || !buffer.can_write()) return false;
       buffer.putn_nocopy(reinterpret_cast<const uint8_t*>(line.data()), line.size()).wait();
       buffer.sync().wait();
       return true;
