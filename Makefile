@@ -25,7 +25,8 @@ test: build
 test-sanitize: deps
 	@cmake -S . -B build-asan -DSSO_WERROR=ON -DSSO_SANITIZE=ON -DSSO_BUILD_BENCH=OFF -DCMAKE_BUILD_TYPE=Debug >/dev/null
 	@cmake --build build-asan -j $(JOBS)
-	@cd build-asan && ctest --output-on-failure -j $(JOBS) -L 'unit|integration'
+	@cd build-asan && LSAN_OPTIONS=suppressions=$(CURDIR)/tests/support/lsan.supp \
+	  ctest --output-on-failure -j $(JOBS) -L 'unit|integration'
 
 bench: build
 	@hack/bench.sh $(BUILD_DIR)
