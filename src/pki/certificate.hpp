@@ -38,8 +38,8 @@ class Certificate {
   std::vector<std::string> dns_names() const;
   std::vector<std::string> uris() const;
   std::vector<std::string> ip_addresses() const;  // text form, as inet_ntop writes it
-  std::string spiffe_id() const;   // the first spiffe:// URI SAN, or empty
-  std::string serial_hex() const;  // lowercase hex, no separators, as cert-manager's status shows it
+  std::string spiffe_id() const;                  // the first spiffe:// URI SAN, or empty
+  std::string serial_hex() const;                 // lowercase hex, no separators, as cert-manager's status shows it
   TimePoint not_before() const;
   TimePoint not_after() const;
   bool is_ca() const;

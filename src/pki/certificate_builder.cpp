@@ -47,8 +47,8 @@ Status add_extension(X509& cert, const X509* issuer, int nid, const std::string&
 }
 
 Status add_subject_alt_names(X509& cert, const std::vector<std::string>& dns_names,
-                             const std::vector<std::string>& ip_addresses,
-                             const std::vector<std::string>& uris, bool critical) {
+                             const std::vector<std::string>& ip_addresses, const std::vector<std::string>& uris,
+                             bool critical) {
   GeneralNamesPtr names(sk_GENERAL_NAME_new_null());
   auto push = [&](int type, const std::string& value) -> Status {
     GENERAL_NAME* name = GENERAL_NAME_new();

@@ -26,7 +26,7 @@ Status add_extension(X509& cert, const X509* issuer, int nid, const std::string&
 
 // subjectAltName from DNS names and URIs; critical when the subject is empty (RFC 5280 4.2.1.6).
 Status add_subject_alt_names(X509& cert, const std::vector<std::string>& dns_names,
-                             const std::vector<std::string>& ip_addresses,
-                             const std::vector<std::string>& uris, bool critical);
+                             const std::vector<std::string>& ip_addresses, const std::vector<std::string>& uris,
+                             bool critical);
 
 }  // namespace sso::pki

@@ -25,10 +25,10 @@ inline constexpr std::chrono::seconds kClockSkewAllowance = std::chrono::minutes
 
 // What a leaf certificate must say about its workload.
 struct IdentityRequest {
-  std::string common_name;             // optional; at most 64 bytes
-  std::vector<std::string> dns_names;  // DNS SANs, a leading "*." allowed
+  std::string common_name;                // optional; at most 64 bytes
+  std::vector<std::string> dns_names;     // DNS SANs, a leading "*." allowed
   std::vector<std::string> ip_addresses;  // IP SANs, IPv4 or IPv6 text ("127.0.0.1", "::1")
-  std::string spiffe_id;               // optional URI SAN: spiffe://TRUST_DOMAIN/ns/NS/sa/SA
+  std::string spiffe_id;                  // optional URI SAN: spiffe://TRUST_DOMAIN/ns/NS/sa/SA
   TlsMode mode = TlsMode::kMutual;
   KeySpec key;
   std::chrono::seconds duration = std::chrono::hours(2160);

@@ -210,6 +210,44 @@ json crd_status(const json& crd) {
              {"lastTransitionTime", now}}}}};
 }
 
+// The objects a list, watch or deletecollection covers: the route's resource and namespace,
+// narrowed by labelSelector and fieldSelector; a bad selector is a 400.
+std::optional<ApiResponse> read_filter(const HttpRequest& request, const ResourceType& type,
+                                       const std::optional<std::string>& ns, ObjectFilter& filter) {
+  filter = {type.group, type.resource, type.namespaced ? ns : std::nullopt, {}, {}};
+  std::string error;
+  if (const auto s = request.param("labelSelector"); !s.empty()) {
+    filter.labels = LabelSelector::parse(s, &error);
+    if (!filter.labels) return bad_request("unable to parse requirement: " + error);
+  }
+  if (const auto s = request.param("fieldSelector"); !s.empty()) {
+    filter.fields = FieldSelector::parse(s, &error);
+    if (!filter.fields) return bad_request(error);
+  }
+  return std::nullopt;
+}
+
+// What an update or patch may change: a stale resourceVersion conflicts; a write to the
+// status subresource changes only status, and a write to the main resource keeps status.
+std::optional<ApiResponse> shape_update(const ResourceType& type, const std::string& name,
+                                        const std::string& subresource, const json& existing, json& updated) {
+  const std::string want_rv = updated["metadata"].value("resourceVersion", "");
+  if (!want_rv.empty() && want_rv != existing["metadata"].value("resourceVersion", ""))
+    return conflict(type, name,
+                    "the object has been modified; please apply your changes to the latest version and try again");
+  if (subresource == "status") {
+    json merged = existing;
+    merged["status"] = updated.value("status", json::object());
+    updated = std::move(merged);
+  } else if (type.has_status) {
+    if (existing.contains("status"))
+      updated["status"] = existing["status"];
+    else
+      updated.erase("status");
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 ApiServer::ApiServer(Options options) : options_(std::move(options)), store_(options_.history_limit) {
@@ -495,16 +533,8 @@ ApiResponse ApiServer::get_object(const Route& route) {
 }
 
 ApiResponse ApiServer::list_objects(const HttpRequest& request, const Route& route) {
-  ObjectFilter filter{route.type.group, route.type.resource, route.type.namespaced ? route.ns : std::nullopt, {}, {}};
-  std::string error;
-  if (const auto s = request.param("labelSelector"); !s.empty()) {
-    filter.labels = LabelSelector::parse(s, &error);
-    if (!filter.labels) return bad_request("unable to parse requirement: " + error);
-  }
-  if (const auto s = request.param("fieldSelector"); !s.empty()) {
-    filter.fields = FieldSelector::parse(s, &error);
-    if (!filter.fields) return bad_request(error);
-  }
+  ObjectFilter filter;
+  if (auto bad = read_filter(request, route.type, route.ns, filter)) return *bad;
   size_t limit = 0;
   if (const auto l = request.param("limit"); !l.empty()) limit = std::strtoull(l.c_str(), nullptr, 10);
   // The continue token names the last key returned and the version the list started at.
@@ -546,16 +576,7 @@ ApiResponse ApiServer::list_objects(const HttpRequest& request, const Route& rou
 
 void ApiServer::watch_objects(const HttpRequest& request, const Route& route, Responder& responder) {
   auto stream = std::make_shared<WatchStream>();
-  stream->filter = {route.type.group, route.type.resource, route.type.namespaced ? route.ns : std::nullopt, {}, {}};
-  std::string error;
-  if (const auto s = request.param("labelSelector"); !s.empty()) {
-    stream->filter.labels = LabelSelector::parse(s, &error);
-    if (!stream->filter.labels) return responder.respond(bad_request("unable to parse requirement: " + error));
-  }
-  if (const auto s = request.param("fieldSelector"); !s.empty()) {
-    stream->filter.fields = FieldSelector::parse(s, &error);
-    if (!stream->filter.fields) return responder.respond(bad_request(error));
-  }
+  if (auto bad = read_filter(request, route.type, route.ns, stream->filter)) return responder.respond(*bad);
   std::optional<uint64_t> since;
   const std::string rv = request.param("resourceVersion");
   if (!rv.empty() && rv != "0") {
@@ -744,23 +765,10 @@ ApiResponse ApiServer::update_object(const HttpRequest& request, const Route& ro
   auto txn = store_.begin();
   auto existing = txn.get(route.key(route.name));
   if (!existing) return not_found(route.type, route.name);
-  const std::string want_rv = updated["metadata"].value("resourceVersion", "");
-  if (want_rv.empty() && route.type.from_crd)
+  if (updated["metadata"].value("resourceVersion", "").empty() && route.type.from_crd)
     return invalid(route.type, route.name, "metadata.resourceVersion",
                    "Invalid value: 0x0: must be specified for an update");
-  if (!want_rv.empty() && want_rv != (*existing)["metadata"].value("resourceVersion", ""))
-    return conflict(route.type, route.name,
-                    "the object has been modified; please apply your changes to the latest version and try again");
-  if (route.subresource == "status") {
-    json merged = *existing;
-    merged["status"] = updated.value("status", json::object());
-    updated = std::move(merged);
-  } else if (route.type.has_status) {
-    if (existing->contains("status"))
-      updated["status"] = (*existing)["status"];
-    else
-      updated.erase("status");
-  }
+  if (auto bad = shape_update(route.type, route.name, route.subresource, *existing, updated)) return *bad;
   return commit_update(txn, route, *existing, std::move(updated), request.param("dryRun") == "All",
                        field_manager(request));
 }
@@ -820,17 +828,7 @@ ApiResponse ApiServer::patch_object(const HttpRequest& request, const Route& rou
       } else {
         return unsupported_media_type(content_type);
       }
-      const std::string want_rv = patched["metadata"].value("resourceVersion", "");
-      if (!want_rv.empty() && want_rv != (*existing)["metadata"].value("resourceVersion", ""))
-        return conflict(route.type, route.name,
-                        "the object has been modified; please apply your changes to the latest version and try again");
-      if (route.subresource == "status") {
-        json merged = *existing;
-        merged["status"] = patched.value("status", json::object());
-        patched = std::move(merged);
-      } else if (route.type.has_status && existing->contains("status")) {
-        patched["status"] = (*existing)["status"];
-      }
+      if (auto bad = shape_update(route.type, route.name, route.subresource, *existing, patched)) return *bad;
       return commit_update(txn, route, *existing, std::move(patched), request.param("dryRun") == "All", manager);
     }
     if (!apply || !route.subresource.empty()) return not_found(route.type, route.name);
@@ -1013,12 +1011,8 @@ ApiResponse ApiServer::delete_object(const HttpRequest& request, const Route& ro
 }
 
 ApiResponse ApiServer::delete_collection(const HttpRequest& request, const Route& route) {
-  ObjectFilter filter{route.type.group, route.type.resource, route.type.namespaced ? route.ns : std::nullopt, {}, {}};
-  std::string error;
-  if (const auto s = request.param("labelSelector"); !s.empty()) {
-    filter.labels = LabelSelector::parse(s, &error);
-    if (!filter.labels) return bad_request("unable to parse requirement: " + error);
-  }
+  ObjectFilter filter;
+  if (auto bad = read_filter(request, route.type, route.ns, filter)) return *bad;
   auto txn = store_.begin();
   json items = json::array();
   for (auto& [key, object] : txn.list(filter)) {
