@@ -160,6 +160,26 @@ TEST_F(Admission, AMutatingWebhookPatchesBeforeValidation) {
   EXPECT_EQ(r.body["metadata"]["labels"]["approved"], "by-mutator");
 }
 
+TEST_F(Admission, GenerateNameIsResolvedBetweenMutatingAndValidating) {
+  auto mutator = FakeWebhook::start("webhooks", "namer-" + ns(), [](const json&) { return json{{"allowed", true}}; });
+  ASSERT_TRUE(mutator.ok());
+  server_->api().admission().map_service("webhooks", "namer-" + ns(), (*mutator)->port());
+  install("Mutating", (*mutator)->webhook_entry("namer.example.com", kConfigMapRules));
+  install("Validating", hook_->webhook_entry("checker.example.com", kConfigMapRules));
+  json cm = config_map("", {{"k", "v"}}, {{"approved", "1"}});
+  cm["metadata"].erase("name");
+  cm["metadata"]["generateName"] = "web-";
+  auto created = api().post(ns_path("configmaps"), cm);
+  ASSERT_EQ(created.code, 201) << created.body.dump();
+  const auto mutating = (*mutator)->requests();
+  ASSERT_EQ(mutating.size(), 1u);
+  EXPECT_EQ(mutating[0]["name"], "");
+  EXPECT_FALSE(mutating[0]["object"]["metadata"].contains("name"));
+  const auto validating = hook_->requests();
+  ASSERT_EQ(validating.size(), 1u);
+  EXPECT_EQ(validating[0]["name"], created.body["metadata"]["name"]);
+}
+
 TEST_F(Admission, ASlowWebhookTimesOut) {
   // A webhook that answers after its timeoutSeconds: the call fails and Fail denies the write.
   auto slow = FakeWebhook::start("webhooks", "slow-" + ns(), [](const json&) {

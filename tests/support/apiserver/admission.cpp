@@ -186,11 +186,22 @@ AdmissionResult Admission::call(const json& webhook, bool mutating, const Admiss
   return result;
 }
 
-AdmissionResult Admission::admit(const AdmissionAttributes& a, const AdmissionSnapshot& snapshot) {
+AdmissionResult Admission::admit(const AdmissionAttributes& attributes, const AdmissionSnapshot& snapshot) {
   AdmissionResult total;
-  total.object = a.object;
+  total.object = attributes.object;
+  // kube-apiserver generates a name from generateName after mutating admission and before
+  // validating admission: mutating webhooks see no name, validating ones the generated name.
+  const bool generated = attributes.operation == "CREATE" && attributes.object.is_object() &&
+                         !attributes.object["metadata"].value("generateName", "").empty();
   for (int phase = 0; phase < 2; ++phase) {
     const bool mutating = phase == 0;
+    AdmissionAttributes a = attributes;
+    if (generated && mutating) {
+      a.name.clear();
+      total.object["metadata"].erase("name");
+    } else if (generated) {
+      total.object["metadata"]["name"] = attributes.name;
+    }
     for (const auto& config : mutating ? snapshot.mutating : snapshot.validating) {
       for (const auto& webhook : config.value("webhooks", json::array())) {
         if (!rules_match(webhook, a)) continue;
