@@ -174,22 +174,8 @@ TEST_F(Crud, SecretsAreDefaultedAndStringDataFolded) {
 }
 
 TEST_F(Crud, CustomResourceUpdatesNeedAResourceVersion) {
-  const json crd = {
-      {"apiVersion", "apiextensions.k8s.io/v1"},
-      {"kind", "CustomResourceDefinition"},
-      {"metadata", {{"name", "widgets.example.com"}}},
-      {"spec",
-       {{"group", "example.com"},
-        {"scope", "Namespaced"},
-        {"names", {{"plural", "widgets"}, {"singular", "widget"}, {"kind", "Widget"}}},
-        {"versions",
-         {{{"name", "v1"},
-           {"served", true},
-           {"storage", true},
-           {"subresources", {{"status", json::object()}}},
-           {"schema",
-            {{"openAPIV3Schema", {{"type", "object"}, {"x-kubernetes-preserve-unknown-fields", true}}}}}}}}}}};
-  auto r = api().post("/apis/apiextensions.k8s.io/v1/customresourcedefinitions", crd);
+  auto r = api().post("/apis/apiextensions.k8s.io/v1/customresourcedefinitions",
+                      crd("example.com", "widgets", "Widget", "Namespaced"));
   ASSERT_TRUE(r.code == 201 || r.code == 409) << r.body.dump();
   const std::string path = "/apis/example.com/v1/namespaces/" + ns() + "/widgets";
   auto created = api().post(

@@ -33,16 +33,9 @@ TEST_F(Discovery, ServesVersionGroupsAndResources) {
 }
 
 TEST_F(Discovery, ACrdMakesItsGroupServableAndDeletingItRemovesIt) {
-  const json crd = {
-      {"apiVersion", "apiextensions.k8s.io/v1"},
-      {"kind", "CustomResourceDefinition"},
-      {"metadata", {{"name", "gadgets.example.org"}}},
-      {"spec",
-       {{"group", "example.org"},
-        {"scope", "Cluster"},
-        {"names", {{"plural", "gadgets"}, {"singular", "gadget"}, {"kind", "Gadget"}, {"shortNames", {"gd"}}}},
-        {"versions", {{{"name", "v1"}, {"served", true}, {"storage", true}}}}}}};
-  auto created = api().post("/apis/apiextensions.k8s.io/v1/customresourcedefinitions", crd);
+  json gadgets = crd("example.org", "gadgets", "Gadget", "Cluster");
+  gadgets["spec"]["names"]["shortNames"] = {"gd"};
+  auto created = api().post("/apis/apiextensions.k8s.io/v1/customresourcedefinitions", gadgets);
   ASSERT_EQ(created.code, 201) << created.body.dump();
   EXPECT_EQ(created.body["status"]["conditions"][1]["type"], "Established");
   auto resources = api().get("/apis/example.org/v1");

@@ -42,6 +42,27 @@ class ApiServerTest : public ::testing::Test {
     return cm;
   }
 
+  // A CustomResourceDefinition serving GROUP/v1 PLURAL of KIND, with a status subresource.
+  static nlohmann::json crd(const std::string& group, const std::string& plural, const std::string& kind,
+                            const std::string& scope) {
+    std::string singular = kind;
+    for (auto& c : singular) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return {{"apiVersion", "apiextensions.k8s.io/v1"},
+            {"kind", "CustomResourceDefinition"},
+            {"metadata", {{"name", plural + "." + group}}},
+            {"spec",
+             {{"group", group},
+              {"scope", scope},
+              {"names", {{"plural", plural}, {"singular", singular}, {"kind", kind}}},
+              {"versions",
+               {{{"name", "v1"},
+                 {"served", true},
+                 {"storage", true},
+                 {"subresources", {{"status", nlohmann::json::object()}}},
+                 {"schema",
+                  {{"openAPIV3Schema", {{"type", "object"}, {"x-kubernetes-preserve-unknown-fields", true}}}}}}}}}}};
+  }
+
   static inline KubeTestServer* server_ = nullptr;
   static inline int counter_ = 0;
   std::unique_ptr<ApiTestClient> client_;

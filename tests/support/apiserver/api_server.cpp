@@ -304,17 +304,15 @@ void ApiServer::handle(const HttpRequest& request, Responder& responder) {
 
   // Bearer tokens, as kube-apiserver's token authenticator: anything else is 401.
   const std::string auth = request.header("authorization");
-  {
-    std::lock_guard lock(tokens_mu_);
-    if (auth.rfind("Bearer ", 0) != 0 || tokens_.find(auth.substr(7)) == tokens_.end()) {
-      responder.respond(status_error(401, "Unauthorized", "Unauthorized"));
-      return;
-    }
-  }
   UserInfo user;
   {
     std::lock_guard lock(tokens_mu_);
-    user = tokens_[auth.substr(7)];
+    auto it = auth.rfind("Bearer ", 0) == 0 ? tokens_.find(auth.substr(7)) : tokens_.end();
+    if (it == tokens_.end()) {
+      responder.respond(status_error(401, "Unauthorized", "Unauthorized"));
+      return;
+    }
+    user = it->second;
   }
 
   if (!segments.empty() && segments[0] == "openapi") {
@@ -341,7 +339,7 @@ void ApiServer::handle(const HttpRequest& request, Responder& responder) {
   const bool core = !segments.empty() && segments[0] == "api";
   const bool named = !segments.empty() && segments[0] == "apis";
   if ((core && segments.size() <= 2) || (named && segments.size() <= 3)) {
-    responder.respond(discovery(request, segments));
+    responder.respond(discovery(segments));
     return;
   }
   if (!core && !named) {
@@ -386,8 +384,8 @@ void ApiServer::handle(const HttpRequest& request, Responder& responder) {
   serve_resource(request, route, responder);
 }
 
-ApiResponse ApiServer::discovery(const HttpRequest& request, const std::vector<std::string>& segments) {
-  (void)request;  // clients asking for aggregated discovery fall back to these documents
+// Plain discovery documents: clients that ask for aggregated discovery fall back to them.
+ApiResponse ApiServer::discovery(const std::vector<std::string>& segments) {
   const auto types = registry_.all();
   auto resource_list = [&](const std::string& group, const std::string& version) {
     json resources = json::array();

@@ -74,7 +74,7 @@ class ApiServer {
 
  private:
   struct Route;
-  ApiResponse discovery(const HttpRequest& request, const std::vector<std::string>& segments);
+  ApiResponse discovery(const std::vector<std::string>& segments);
   void serve_resource(const HttpRequest& request, const Route& route, Responder& responder);
 
   ApiResponse get_object(const Route& route);

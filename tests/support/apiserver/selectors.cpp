@@ -48,6 +48,37 @@ bool valid_label_key(const std::string& key) {
   });
 }
 
+struct Operator {
+  std::string_view text;
+  int code;
+};
+
+// Longest spellings first, so that "!=" is not read as "=".
+constexpr Operator kLabelOperators[] = {{"!=", 1}, {"==", 0}, {"=", 0}, {" notin ", 3}, {" in ", 2}};
+constexpr Operator kFieldOperators[] = {{"!=", 1}, {"==", 0}, {"=", 0}};
+
+template <size_t N>
+std::optional<std::pair<Operator, size_t>> find_operator(const std::string& term, const Operator (&ops)[N]) {
+  for (const auto& op : ops)
+    if (auto pos = term.find(op.text); pos != std::string::npos) return std::pair{op, pos};
+  return std::nullopt;
+}
+
+// "(a, b,c)" -> {"a", "b", "c"}
+bool parse_value_list(const std::string& list, std::vector<std::string>& values) {
+  const auto open = list.find('(');
+  const auto close = list.rfind(')');
+  if (open == std::string::npos || close == std::string::npos || close < open) return false;
+  const std::string inner = list.substr(open + 1, close - open - 1);
+  size_t start = 0;
+  while (true) {
+    const auto comma = inner.find(',', start);
+    values.push_back(trim(inner.substr(start, comma == std::string::npos ? std::string::npos : comma - start)));
+    if (comma == std::string::npos) return true;
+    start = comma + 1;
+  }
+}
+
 std::optional<std::string> label_value(const nlohmann::json& labels, const std::string& key) {
   if (!labels.is_object() || !labels.contains(key) || !labels[key].is_string()) return std::nullopt;
   return labels[key].get<std::string>();
@@ -64,49 +95,21 @@ std::optional<LabelSelector> LabelSelector::parse(const std::string& text, std::
       return std::nullopt;
     }
     Requirement r;
-    auto set_values = [&](const std::string& list) -> bool {
-      const auto open = list.find('(');
-      const auto close = list.rfind(')');
-      if (open == std::string::npos || close == std::string::npos || close < open) return false;
-      std::string inner = list.substr(open + 1, close - open - 1);
-      size_t start = 0;
-      while (true) {
-        const auto comma = inner.find(',', start);
-        r.values.push_back(trim(inner.substr(start, comma == std::string::npos ? std::string::npos : comma - start)));
-        if (comma == std::string::npos) break;
-        start = comma + 1;
-      }
-      return true;
-    };
-    std::string lowered = term;
     if (term.front() == '!') {
       r.key = trim(term.substr(1));
       r.op = Op::kDoesNotExist;
-    } else if (auto pos = term.find("!="); pos != std::string::npos) {
+    } else if (auto found = find_operator(term, kLabelOperators)) {
+      const auto& [op, pos] = *found;
       r.key = trim(term.substr(0, pos));
-      r.op = Op::kNotEquals;
-      r.values = {trim(term.substr(pos + 2))};
-    } else if (auto pos2 = term.find("=="); pos2 != std::string::npos) {
-      r.key = trim(term.substr(0, pos2));
-      r.op = Op::kEquals;
-      r.values = {trim(term.substr(pos2 + 2))};
-    } else if (auto pos3 = term.find('='); pos3 != std::string::npos) {
-      r.key = trim(term.substr(0, pos3));
-      r.op = Op::kEquals;
-      r.values = {trim(term.substr(pos3 + 1))};
-    } else if (auto pos4 = term.find(" notin "); pos4 != std::string::npos) {
-      r.key = trim(term.substr(0, pos4));
-      r.op = Op::kNotIn;
-      if (!set_values(term.substr(pos4 + 7))) {
-        *error = "\"" + term + "\": expected a parenthesised list of values";
-        return std::nullopt;
-      }
-    } else if (auto pos5 = term.find(" in "); pos5 != std::string::npos) {
-      r.key = trim(term.substr(0, pos5));
-      r.op = Op::kIn;
-      if (!set_values(term.substr(pos5 + 4))) {
-        *error = "\"" + term + "\": expected a parenthesised list of values";
-        return std::nullopt;
+      r.op = static_cast<Op>(op.code);
+      const std::string rest = term.substr(pos + op.text.size());
+      if (r.op == Op::kIn || r.op == Op::kNotIn) {
+        if (!parse_value_list(rest, r.values)) {
+          *error = "\"" + term + "\": expected a parenthesised list of values";
+          return std::nullopt;
+        }
+      } else {
+        r.values = {trim(rest)};
       }
     } else {
       r.key = term;
@@ -150,17 +153,13 @@ std::optional<FieldSelector> FieldSelector::parse(const std::string& text, std::
   FieldSelector selector;
   for (const std::string& term : split_terms(text, error)) {
     if (!error->empty()) return std::nullopt;
-    Requirement r;
-    if (auto pos = term.find("!="); pos != std::string::npos) {
-      r = {trim(term.substr(0, pos)), false, trim(term.substr(pos + 2))};
-    } else if (auto pos2 = term.find("=="); pos2 != std::string::npos) {
-      r = {trim(term.substr(0, pos2)), true, trim(term.substr(pos2 + 2))};
-    } else if (auto pos3 = term.find('='); pos3 != std::string::npos) {
-      r = {trim(term.substr(0, pos3)), true, trim(term.substr(pos3 + 1))};
-    } else {
+    auto found = find_operator(term, kFieldOperators);
+    if (!found) {
       *error = "invalid selector: '" + text + "'; can't understand '" + term + "'";
       return std::nullopt;
     }
+    const auto& [op, pos] = *found;
+    Requirement r{trim(term.substr(0, pos)), op.code == 0, trim(term.substr(pos + op.text.size()))};
     if (r.field != "metadata.name" && r.field != "metadata.namespace") {
       *error = "field label not supported: " + r.field;
       return std::nullopt;
