@@ -7,3 +7,4 @@ build=${1:-$root/build}
 shift || true
 "$build/bench/bench_pki" "$@"
 "$build/bench/bench_testserver" "$@"
+"$build/bench/bench_kube" "$@"

@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(
-  build-essential cmake make pkg-config git ca-certificates
+  build-essential cmake make pkg-config git ca-certificates curl
   openssl libssl-dev
   libcpprest-dev libboost-system-dev
   libyaml-cpp-dev
@@ -14,6 +14,7 @@ packages=(
   libbenchmark-dev
   clang libclang-rt-14-dev clang-format clang-tidy
   python3 python3-yaml python3-jsonschema
+  prometheus
 )
 
 missing=()

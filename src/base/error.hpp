@@ -1,5 +1,7 @@
 #pragma once
 
+#include <chrono>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -46,10 +48,26 @@ class Error {
   // "outer: inner: message"
   std::string describe() const;
 
+  // For an error a remote API answered with: its machine-readable reason (a Kubernetes
+  // Status reason such as "NotFound", "Conflict" or "Expired"), its HTTP status, and how
+  // long it asked callers to wait before retrying. Callers switch on these, never on text.
+  const std::string& reason() const { return reason_; }
+  int http_status() const { return http_status_; }
+  std::optional<std::chrono::seconds> retry_after() const { return retry_after_; }
+  Error& set_api_status(int http_status, std::string reason, std::optional<std::chrono::seconds> retry_after) & {
+    http_status_ = http_status;
+    reason_ = std::move(reason);
+    retry_after_ = retry_after;
+    return *this;
+  }
+
  private:
   ErrorCode code_;
   std::string message_;
   std::vector<std::string> context_;  // innermost first
+  std::string reason_;
+  int http_status_ = 0;
+  std::optional<std::chrono::seconds> retry_after_;
 };
 
 inline Error invalid_argument(std::string message) { return {ErrorCode::kInvalidArgument, std::move(message)}; }
@@ -57,6 +75,7 @@ inline Error failed_precondition(std::string message) { return {ErrorCode::kFail
 inline Error internal_error(std::string message) { return {ErrorCode::kInternal, std::move(message)}; }
 inline Error not_found(std::string message) { return {ErrorCode::kNotFound, std::move(message)}; }
 inline Error unimplemented(std::string message) { return {ErrorCode::kUnimplemented, std::move(message)}; }
+inline Error unavailable(std::string message) { return {ErrorCode::kUnavailable, std::move(message)}; }
 inline Error resource_exhausted(std::string message) { return {ErrorCode::kResourceExhausted, std::move(message)}; }
 
 }  // namespace sso

@@ -6,6 +6,10 @@
 
 #include "base/time.hpp"
 
+namespace sso::kube {
+class StopSignal;
+}
+
 namespace sso::cli {
 
 // Exit codes: 0 success, 1 the command ran and failed (or found a problem), 2 bad usage.
@@ -19,10 +23,13 @@ struct CommandContext {
   std::ostream& out;
   std::ostream& err;
   const Clock& clock;
+  // Long-running commands (run) return once this is notified: SIGTERM in main, a test here.
+  const kube::StopSignal* stop = nullptr;
 };
 
 int run_ca_create(const std::vector<std::string>& args, CommandContext& ctx);
 int run_cert_inspect(const std::vector<std::string>& args, CommandContext& ctx);
+int run_operator(const std::vector<std::string>& args, CommandContext& ctx);
 
 // Dispatches argv (without the program name) to a command.
 int run_command(const std::vector<std::string>& args, CommandContext& ctx);

@@ -19,6 +19,7 @@ constexpr const char* kUsage =
     "Commands:\n"
     "  ca create      create a CA and print it as a kubernetes.io/tls Secret (or PEM files)\n"
     "  cert inspect   show what a certificate, PEM file or TLS Secret manifest holds\n"
+    "  run            run the operator against a cluster\n"
     "  version        print the version\n"
     "\n"
     "Run 'secureservice-operator COMMAND --help' for a command's flags.\n";
@@ -51,6 +52,7 @@ int run_command(const std::vector<std::string>& args, CommandContext& ctx) {
     if (rest[0] != name) return usage_error(ctx, group, "unknown command \"" + rest[0] + "\" (try \"" + name + "\")");
     return run(std::vector<std::string>(rest.begin() + 1, rest.end()), ctx);
   };
+  if (first == "run") return run_operator(rest, ctx);
   if (auto code = subcommand("ca", "create", run_ca_create)) return *code;
   if (auto code = subcommand("cert", "inspect", run_cert_inspect)) return *code;
   ctx.err << "secureservice-operator: unknown command \"" << first << "\" (see 'secureservice-operator --help')\n";

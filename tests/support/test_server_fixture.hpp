@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "api_test_client.hpp"
+#include "kube/cluster_config.hpp"
 #include "kube_test_server.hpp"
 
 namespace sso::testing {
@@ -32,6 +33,15 @@ class ApiServerTest : public ::testing::Test {
   }
 
   ApiTestClient& api() { return *client_; }
+  // The admin's configuration for the operator's own client (src/kube).
+  static kube::ClusterConfig admin_config() {
+    kube::ClusterConfig config;
+    config.server = server_->url();
+    config.ca_pem = server_->ca_pem();
+    config.bearer_token = server_->admin_token();
+    config.source = "test server";
+    return config;
+  }
   const std::string& ns() const { return ns_; }
   std::string ns_path(const std::string& resource) const { return "/api/v1/namespaces/" + ns_ + "/" + resource; }
 

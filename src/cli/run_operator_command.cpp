@@ -1,0 +1,141 @@
+#include <fstream>
+#include <iterator>
+#include <ostream>
+
+#include "base/log.hpp"
+#include "cli/commands.hpp"
+#include "cli/flags.hpp"
+#include "cli/usage.hpp"
+#include "kube/rest_client.hpp"
+#include "kube/runtime.hpp"
+#include "metrics/registry.hpp"
+
+namespace sso::cli {
+namespace {
+
+constexpr const char* kCommand = "run";
+constexpr const char* kServiceAccountNamespaceFile = "/var/run/secrets/kubernetes.io/serviceaccount/namespace";
+
+Result<std::chrono::milliseconds> duration_flag(const std::string& name, const std::string& value) {
+  auto d = parse_duration(value);
+  if (!d.ok()) return std::move(d).error().add_context("--" + name);
+  return std::chrono::duration_cast<std::chrono::milliseconds>(*d);
+}
+
+Result<double> number_flag(const std::string& name, const std::string& value, double min) {
+  try {
+    size_t used = 0;
+    const double v = std::stod(value, &used);
+    if (used == value.size() && v >= min) return v;
+  } catch (...) {
+  }
+  return invalid_argument("--" + name + ": \"" + value + "\" is not a number of at least " + std::to_string(int(min)));
+}
+
+// controller-runtime's leader election namespace when none is given: the pod's own
+// namespace (POD_NAMESPACE from the downward API, else the service account's namespace file).
+Result<std::string> default_lease_namespace(const std::map<std::string, std::string>& env) {
+  if (auto it = env.find("POD_NAMESPACE"); it != env.end() && !it->second.empty()) return it->second;
+  std::ifstream file(kServiceAccountNamespaceFile);
+  std::string ns((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+  while (!ns.empty() && std::isspace(static_cast<unsigned char>(ns.back()))) ns.pop_back();
+  if (!ns.empty()) return ns;
+  return failed_precondition(
+      "not running in a cluster, so the lease's namespace is unknown: pass --leader-election-namespace");
+}
+
+}  // namespace
+
+int run_operator(const std::vector<std::string>& args, CommandContext& ctx) {
+  std::string kubeconfig, health = ":8081", metrics_address = ":8080", lease_id = "secureservice-operator", lease_ns,
+                          lease_duration = "15s", renew_deadline = "10s", retry_period = "2s", workers = "2",
+                          qps = "20", burst = "30", log_format = "text", log_level = "info", grace = "30s";
+  bool leader_elect = false;
+  FlagSet flags(kCommand, "",
+                "Runs the operator against a cluster: it serves /healthz and /readyz, and /metrics for Prometheus,\n"
+                "elects one leader among its replicas with a Lease (--leader-elect), runs the controllers while it\n"
+                "leads, and on SIGTERM finishes the reconciles in flight, releases the Lease and exits 0.");
+  flags.add_string("kubeconfig", 0, &kubeconfig,
+                   "kubeconfig file; default $KUBECONFIG, the in-cluster service account, or ~/.kube/config");
+  flags.add_string("health-probe-bind-address", 0, &health, "address of /healthz and /readyz (\"0\" turns them off)");
+  flags.add_string("metrics-bind-address", 0, &metrics_address, "address of /metrics (\"0\" turns it off)");
+  flags.add_bool("leader-elect", &leader_elect, "elect a leader so that only one replica writes");
+  flags.add_string("leader-election-id", 0, &lease_id, "name of the Lease");
+  flags.add_string("leader-election-namespace", 0, &lease_ns, "namespace of the Lease; default: the pod's namespace");
+  flags.add_string("leader-elect-lease-duration", 0, &lease_duration, "how long followers wait on a silent leader");
+  flags.add_string("leader-elect-renew-deadline", 0, &renew_deadline, "how long the leader tries to renew");
+  flags.add_string("leader-elect-retry-period", 0, &retry_period, "how often candidates try");
+  flags.add_string("workers", 0, &workers, "concurrent reconciles per controller");
+  flags.add_string("kube-api-qps", 0, &qps, "requests per second to the API server");
+  flags.add_string("kube-api-burst", 0, &burst, "burst of requests to the API server");
+  flags.add_string("log-format", 0, &log_format, "text or json");
+  flags.add_string("log-level", 0, &log_level, "debug, info, warn or error");
+  flags.add_string("graceful-shutdown-timeout", 0, &grace, "how long SIGTERM waits for reconciles in flight");
+  auto positional = flags.parse(args);
+  if (!positional.ok()) return usage_error(ctx, kCommand, positional.error().describe());
+  if (flags.help_requested()) {
+    ctx.out << flags.usage();
+    return kExitOk;
+  }
+  if (!positional->empty()) return usage_error(ctx, kCommand, "unexpected argument \"" + positional->front() + "\"");
+
+  log::Format format;
+  log::Level level;
+  if (!log::parse_format(log_format, &format)) return usage_error(ctx, kCommand, "--log-format: want text or json");
+  if (!log::parse_level(log_level, &level)) {
+    return usage_error(ctx, kCommand, "--log-level: want debug, info, warn or error");
+  }
+  log::configure(format, level, &ctx.err);
+
+  kube::RuntimeOptions options;
+  options.health_probe_bind_address = health;
+  options.metrics_bind_address = metrics_address;
+  kube::RestClient::Options client_options;
+  Status parsed = [&]() -> Status {
+    SSO_ASSIGN_OR_RETURN(options.graceful_shutdown_timeout, duration_flag("graceful-shutdown-timeout", grace));
+    SSO_ASSIGN_OR_RETURN(client_options.qps, number_flag("kube-api-qps", qps, 0));
+    SSO_ASSIGN_OR_RETURN(double b, number_flag("kube-api-burst", burst, 1));
+    client_options.burst = static_cast<int>(b);
+    SSO_ASSIGN_OR_RETURN(double w, number_flag("workers", workers, 1));
+    (void)w;  // used by the controllers registered in the SecureService issue
+    kube::LeaderElectionConfig le;
+    le.lease_name = lease_id;
+    le.lease_namespace = lease_ns;
+    SSO_ASSIGN_OR_RETURN(le.lease_duration, duration_flag("leader-elect-lease-duration", lease_duration));
+    SSO_ASSIGN_OR_RETURN(le.renew_deadline, duration_flag("leader-elect-renew-deadline", renew_deadline));
+    SSO_ASSIGN_OR_RETURN(le.retry_period, duration_flag("leader-elect-retry-period", retry_period));
+    if (leader_elect) options.leader_election = le;
+    return ok_status();
+  }();
+  if (!parsed.ok()) return usage_error(ctx, kCommand, parsed.error().describe());
+
+  const auto env = kube::process_environment();
+  auto config = kube::resolve_cluster_config(kubeconfig, env);
+  if (!config.ok()) return command_error(ctx, kCommand, config.error().describe());
+  if (options.leader_election) {
+    if (options.leader_election->lease_namespace.empty()) {
+      auto ns = default_lease_namespace(env);
+      if (!ns.ok()) return command_error(ctx, kCommand, ns.error().describe());
+      options.leader_election->lease_namespace = *ns;
+    }
+    auto identity = kube::default_leader_identity();
+    if (!identity.ok()) return command_error(ctx, kCommand, identity.error().describe());
+    options.leader_election->identity = *identity;
+  }
+
+  metrics::Registry registry;
+  client_options.metrics = &registry;
+  auto client = kube::RestClient::create(*config, client_options);
+  if (!client.ok()) return command_error(ctx, kCommand, client.error().describe());
+  log::info("setup", "starting", {{"cluster", config->source}, {"server", config->server}});
+
+  kube::Runtime runtime(**client, registry, options);
+  kube::StopSignal never;
+  const kube::StopSignal& stop = ctx.stop ? *ctx.stop : never;
+  Status ran = runtime.run(stop);
+  if (!ran.ok()) return command_error(ctx, kCommand, ran.error().describe());
+  log::info("setup", "stopped cleanly");
+  return kExitOk;
+}
+
+}  // namespace sso::cli

@@ -1,0 +1,42 @@
+#include "kube/resource.hpp"
+
+#include <gmock/gmock.h>
+
+#include "kube/backoff.hpp"
+
+namespace sso::kube {
+namespace {
+
+TEST(ResourceType, BuildsCoreAndGroupPaths) {
+  EXPECT_EQ(resources::config_maps().object_path("shop", "a"), "/api/v1/namespaces/shop/configmaps/a");
+  EXPECT_EQ(resources::config_maps().collection_path(""), "/api/v1/configmaps");
+  EXPECT_EQ(resources::leases().collection_path("kube-system"),
+            "/apis/coordination.k8s.io/v1/namespaces/kube-system/leases");
+  EXPECT_EQ(resources::namespaces().object_path("ignored", "shop"), "/api/v1/namespaces/shop");
+  EXPECT_EQ(resources::network_policies().api_version(), "networking.k8s.io/v1");
+}
+
+TEST(ObjectKey, IsNamespaceSlashNameOrJustTheName) {
+  EXPECT_EQ(object_key(nlohmann::json{{"metadata", {{"namespace", "shop"}, {"name", "a"}}}}), "shop/a");
+  EXPECT_EQ(object_key(nlohmann::json{{"metadata", {{"name", "node"}}}}), "node");
+  EXPECT_EQ(split_object_key("shop/a"), std::make_pair(std::string("shop"), std::string("a")));
+  EXPECT_EQ(split_object_key("node"), std::make_pair(std::string(""), std::string("node")));
+  EXPECT_EQ(name_of(nlohmann::json("not an object")), "");
+}
+
+TEST(Backoff, DoublesWithJitterUpToTheMaximumAndResets) {
+  Backoff backoff(std::chrono::milliseconds(800), std::chrono::milliseconds(30000));
+  std::chrono::milliseconds previous_base{400};
+  for (int i = 0; i < 12; ++i) {
+    const auto base = std::min(std::chrono::milliseconds(30000), previous_base * 2);
+    const auto d = backoff.next();
+    EXPECT_GE(d, base) << "attempt " << i;
+    EXPECT_LE(d, std::min(std::chrono::milliseconds(30000), base * 2)) << "attempt " << i;
+    previous_base = base;
+  }
+  backoff.reset();
+  EXPECT_LE(backoff.next(), std::chrono::milliseconds(1600));
+}
+
+}  // namespace
+}  // namespace sso::kube
