@@ -116,7 +116,7 @@ void Controller::reconcile_handler(const std::string& key) {
       increment(metrics_.terminal_errors);
       // controller-runtime leaves the backoff of a terminal error alone; we reset it, so a
       // fixed object that later fails transiently starts again at the base delay.
-      queue_.add_rate_limited(key);
+      queue_.forget(key);
     } else {
       queue_.add_rate_limited(key);
     }

@@ -53,7 +53,9 @@ Result<std::string> default_leader_identity();
 //
 // Thread-safe. The callbacks run on the elector's thread and must return promptly: client-go
 // runs OnStartedLeading on a goroutine of its own, and a slow on_started_leading here delays
-// the first renewal. on_stopped_leading is called exactly once after each on_started_leading.
+// the first renewal. on_stopped_leading is called once after on_started_leading, and never
+// without it (client-go's Run defers OnStoppedLeading even when it never led). Transitions
+// set leader_election_master_status{name=lease_name} when `metrics` is given.
 //
 // Requests run on a helper thread so that leadership ends on time even when the API server
 // hangs (client-go bounds each renewal with a context of renewDeadline; our requests cannot
@@ -79,11 +81,12 @@ class LeaderElector {
   void start(std::function<void()> on_started_leading, std::function<void()> on_stopped_leading);
 
   // Ends the election: a leader stops leading (on_stopped_leading), then, with
-  // release_on_cancel, releases the lease. Joins the thread. Idempotent. Called from a
-  // callback, it only asks the thread to end.
+  // release_on_cancel, releases the lease. (client-go releases first, which lets a standby
+  // start before OnStoppedLeading has run; this order keeps leaders from overlapping.) Joins the thread. Idempotent.
+  // Called from a callback, it only asks the thread to end.
   void stop();
 
-  // True from on_started_leading until leadership ends; false as soon as renew_deadline has
+  // True from just before on_started_leading until leadership ends; false as soon as renew_deadline has
   // passed since the last renewal was sent, even before the thread notices.
   bool is_leader() const;
   // The holder in the Lease as last read or written ("" when free or not yet seen).
