@@ -97,7 +97,7 @@ int run_operator(const std::vector<std::string>& args, CommandContext& ctx) {
     SSO_ASSIGN_OR_RETURN(double b, number_flag("kube-api-burst", burst, 1));
     client_options.burst = static_cast<int>(b);
     SSO_ASSIGN_OR_RETURN(double w, number_flag("workers", workers, 1));
-    (void)w;  // used by the controllers registered in the SecureService issue
+    options.workers = static_cast<int>(w);
     kube::LeaderElectionConfig le;
     le.lease_name = lease_id;
     le.lease_namespace = lease_ns;

@@ -52,7 +52,7 @@ Result<std::string> read_file(const fs::path& path, const std::string& label) {
     ~Closer() { ::close(fd); }
   } closer{fd};
 
-  size_t capacity = 64 * 1024;
+  size_t capacity = size_t{64} * 1024;
   struct stat st {};
   if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
     capacity = std::min(static_cast<size_t>(st.st_size), kMaxFileBytes) + 1;  // +1: see EOF without growing

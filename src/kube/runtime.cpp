@@ -23,7 +23,9 @@ Informer& Runtime::add_informer(InformerOptions options) {
   return *informers_.back();
 }
 
-Controller& Runtime::add_controller(const std::string& name, Reconciler reconcile, Controller::Options options) {
+Controller& Runtime::add_controller(const std::string& name, Reconciler reconcile) {
+  Controller::Options options;
+  options.workers = options_.workers;
   controllers_.push_back(std::make_unique<Controller>(name, std::move(reconcile), options, &metrics_));
   return *controllers_.back();
 }
@@ -98,7 +100,15 @@ Status Runtime::run(const StopSignal& stop) {
   StopSignal lost;
   if (!stop.stopped()) {
     if (options_.leader_election) {
-      SSO_ASSIGN_OR_RETURN(elector_, LeaderElector::create(client_, *options_.leader_election, &metrics_),
+      // A client of its own, whose requests give up before the renew deadline and never wait
+      // out a Retry-After: a renewal that hangs must not keep a leader that can no longer
+      // prove it leads (kube-controller-manager gives its election client such a timeout).
+      RestClient::Options election_options;
+      election_options.timeout = options_.leader_election->renew_deadline;
+      election_options.max_retries = 0;
+      election_options.metrics = &metrics_;
+      SSO_ASSIGN_OR_RETURN(election_client_, RestClient::create(client_.config(), election_options), "leader election");
+      SSO_ASSIGN_OR_RETURN(elector_, LeaderElector::create(*election_client_, *options_.leader_election, &metrics_),
                            "leader election");
       elector_->start(
           [this] {

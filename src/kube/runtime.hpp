@@ -27,6 +27,7 @@ struct RuntimeOptions {
   std::string health_probe_bind_address = ":8081";      // "0" turns it off
   std::string metrics_bind_address = ":8080";           // "0" turns it off
   std::optional<LeaderElectionConfig> leader_election;  // unset: run without electing
+  int workers = 1;                                      // concurrent reconciles per controller (--workers)
   // How long SIGTERM waits for reconciles in flight before giving up on them.
   std::chrono::milliseconds graceful_shutdown_timeout{30000};
 };
@@ -44,7 +45,7 @@ class Runtime {
 
   // Before run(). The runtime owns what these return.
   Informer& add_informer(InformerOptions options);
-  Controller& add_controller(const std::string& name, Reconciler reconcile, Controller::Options options);
+  Controller& add_controller(const std::string& name, Reconciler reconcile);
   // Enqueues, into `controller`, the keys `map` gives for each object the informer sees
   // added, updated or deleted (controller-runtime's Watches with an EnqueueRequestsFromMapFunc;
   // nullptr maps an object to its own key).
@@ -70,6 +71,7 @@ class Runtime {
   RuntimeOptions options_;
   std::vector<std::unique_ptr<Informer>> informers_;
   std::vector<std::unique_ptr<Controller>> controllers_;
+  std::unique_ptr<RestClient> election_client_;
   std::unique_ptr<LeaderElector> elector_;
   std::unique_ptr<HttpServer> health_server_;
   std::unique_ptr<HttpServer> metrics_server_;

@@ -184,6 +184,28 @@ TEST_F(InformerTest, RelistsOn410AndDeliversOnlyTheDifferences) {
   EXPECT_EQ(rec.last_value[key("changed")], "new");
 }
 
+TEST_F(InformerTest, BookmarksKeepItsResourceVersionFreshSoResumingNeedsNoRelist) {
+  Informer informer(*client_, options());
+  informer.start();
+  ASSERT_TRUE(informer.wait_for_sync(std::chrono::seconds(10)));
+  const std::string synced_at = informer.resource_version();
+  // Changes elsewhere move the server's resourceVersion; only bookmarks tell this informer.
+  const std::string other = ns() + "-elsewhere";
+  ASSERT_EQ(api().post("/api/v1/namespaces", {{"metadata", {{"name", other}}}}).code, 201);
+  ASSERT_EQ(api().post("/api/v1/namespaces/" + other + "/configmaps", config_map("x")).code, 201);
+  const std::string server_rv =
+      api().get("/api/v1/namespaces/" + other + "/configmaps").body["metadata"]["resourceVersion"];
+  ASSERT_TRUE(eventually([&] { return informer.resource_version() == server_rv; })) << "no bookmark arrived";
+  EXPECT_NE(informer.resource_version(), synced_at);
+
+  // History before the bookmark is gone; resuming from the bookmark still works.
+  server_->api().store().compact();
+  server_->api().store().close_all_watches();
+  create("after-compaction");
+  EXPECT_TRUE(converged(informer));
+  EXPECT_EQ(informer.lists(), 1);
+}
+
 TEST_F(InformerTest, RetriesAFailingListWithBackoffUntilSynced) {
   create("a");
   server_->faults().fail_next("list", "configmaps", 3, 500);

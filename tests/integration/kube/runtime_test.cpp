@@ -50,6 +50,7 @@ class Replica {
     options.health_probe_bind_address = "127.0.0.1:0";
     options.metrics_bind_address = "127.0.0.1:0";
     options.graceful_shutdown_timeout = std::chrono::seconds(10);
+    options.workers = 2;
     if (elect) {
       LeaderElectionConfig le;
       le.lease_namespace = ns;
@@ -67,7 +68,7 @@ class Replica {
     io.label_selector = "role=source";
     auto& informer = runtime_->add_informer(io);
     auto& controller = runtime_->add_controller(
-        "mirror", [this, &informer](const std::string& key) { return reconcile(informer, key); }, {.workers = 2});
+        "mirror", [this, &informer](const std::string& key) { return reconcile(informer, key); });
     runtime_->enqueue(informer, controller);
   }
   ~Replica() { (void)stop(); }
@@ -154,6 +155,24 @@ TEST_F(RuntimeTest, ReconcilesServesProbesAndMetricsAndStopsCleanly) {
 
   EXPECT_THAT(replica.stop(), IsOk());
   EXPECT_NE(http_get(health, "/healthz").code, 200) << "the probe server stops with the runtime";
+}
+
+TEST_F(RuntimeTest, RetriesThroughConflictsAndThrottlingUntilTheWorldConverges) {
+  create_source("a", "first");
+  // The list is throttled once (the client waits out Retry-After), and the reconciler's
+  // writes meet two conflicts: each is an error retried with backoff, none is lost.
+  server_->faults().fail_next("list", "configmaps", 1, 429, 1);
+  server_->faults().fail_next("patch", "configmaps", 2, 409);
+  Replica replica(admin_config(), ns(), "solo", false);
+  replica.start();
+  ASSERT_TRUE(mirrored("a", "first"));
+  EXPECT_GE(replica.reconciles.load(), 3);
+  EXPECT_THAT(replica.metrics().scrape(),
+              ::testing::HasSubstr("controller_runtime_reconcile_errors_total{controller=\"mirror\"} 2"));
+  // A change made while the watch is cut still arrives.
+  server_->api().store().close_all_watches();
+  ASSERT_EQ(api().patch(ns_path("configmaps/a"), R"({"data":{"k":"second"}})").code, 200);
+  EXPECT_TRUE(mirrored("a", "second"));
 }
 
 TEST_F(RuntimeTest, IsNotReadyUntilItsCachesSync) {
