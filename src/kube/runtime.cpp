@@ -10,7 +10,7 @@
 namespace sso::kube {
 
 Runtime::Runtime(RestClient& client, metrics::Registry& metrics, RuntimeOptions options)
-    : client_(client), metrics_(metrics), options_(std::move(options)) {}
+    : client_(client), metrics_(metrics), options_(std::move(options)), events_(client_, clock_) {}
 
 Runtime::~Runtime() {
   stop_controllers();
@@ -139,6 +139,8 @@ Status Runtime::run(const StopSignal& stop) {
   for (auto& informer : informers_) informer->stop();
   if (health_server_) health_server_->stop();
   if (metrics_server_) metrics_server_->stop();
+  // What the last reconciles recorded reaches the server before the process ends.
+  if (!events_.flush(std::chrono::seconds(2))) log::warn("runtime", "some events were not written before exit");
   if (lost_leadership) return failed_precondition("leader election lost");
   return ok_status();
 }

@@ -9,7 +9,9 @@
 #include <vector>
 
 #include "base/result.hpp"
+#include "base/time.hpp"
 #include "kube/controller.hpp"
+#include "kube/event_recorder.hpp"
 #include "kube/informer.hpp"
 #include "kube/leader_election.hpp"
 #include "kube/stop_signal.hpp"
@@ -49,6 +51,9 @@ class Runtime {
   // Enqueues, into `controller`, the keys `map` gives for each object the informer sees
   // added, updated or deleted (controller-runtime's Watches with an EnqueueRequestsFromMapFunc;
   // nullptr maps an object to its own key).
+  // Events about objects, written in the background (controller-runtime's
+  // GetEventRecorderFor); only the leader's controllers record, so followers write none.
+  EventRecorder& events() { return events_; }
   void enqueue(Informer& informer, Controller& controller,
                std::function<std::vector<std::string>(const nlohmann::json&)> map = nullptr);
 
@@ -69,6 +74,8 @@ class Runtime {
   RestClient& client_;
   metrics::Registry& metrics_;
   RuntimeOptions options_;
+  SystemClock clock_;
+  EventRecorder events_;
   std::vector<std::unique_ptr<Informer>> informers_;
   std::vector<std::unique_ptr<Controller>> controllers_;
   std::unique_ptr<RestClient> election_client_;

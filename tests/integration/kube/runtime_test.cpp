@@ -105,6 +105,7 @@ class Replica {
                    {"metadata", {{"name", name_of(*source) + "-mirror"}, {"namespace", namespace_of(*source)}}},
                    {"data", source->value("data", json::object())}};
     SSO_RETURN_IF_ERROR(client_->apply(resources::config_maps(), mirror, "mirror-operator"));
+    runtime_->events().record(*source, EventType::kNormal, "Mirrored", "copied into " + name_of(mirror));
     return ReconcileResult{};
   }
 
@@ -155,6 +156,10 @@ TEST_F(RuntimeTest, ReconcilesServesProbesAndMetricsAndStopsCleanly) {
 
   EXPECT_THAT(replica.stop(), IsOk());
   EXPECT_NE(http_get(health, "/healthz").code, 200) << "the probe server stops with the runtime";
+  const auto events = api().get(ns_path("events")).body["items"];
+  ASSERT_FALSE(events.empty()) << "events recorded by the reconciler are written by the time run() returns";
+  EXPECT_EQ(events[0]["reason"], "Mirrored");
+  EXPECT_EQ(events[0]["involvedObject"]["kind"], "ConfigMap");
 }
 
 TEST_F(RuntimeTest, RetriesThroughConflictsAndThrottlingUntilTheWorldConverges) {
