@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "kube/resource.hpp"
+
 namespace sso::kube {
 namespace {
 
@@ -52,14 +54,21 @@ Error build(int http_status, const nlohmann::json& status, std::optional<std::ch
             std::string_view what, std::string_view raw_body) {
   std::string why;
   std::string message;
-  if (status.is_object() && status.value("kind", "") == "Status") {
-    why = status.value("reason", "");
-    message = status.value("message", "");
-    if (status.contains("code") && status["code"].is_number_integer()) http_status = status["code"].get<int>();
-    const auto& details = status.value("details", nlohmann::json::object());
-    if (!retry_after && details.is_object() && details.contains("retryAfterSeconds") &&
-        details["retryAfterSeconds"].is_number_integer()) {
-      retry_after = std::chrono::seconds(details["retryAfterSeconds"].get<int>());
+  // The body is read without trusting its shape: a field of the wrong type is ignored.
+  if (string_field(status, "kind") == "Status") {
+    why = string_field(status, "reason");
+    message = string_field(status, "message");
+    const auto code = status.find("code");
+    if (code != status.end() && code->is_number_integer()) {
+      const auto value = code->get<int64_t>();
+      if (value >= 100 && value <= 599) http_status = static_cast<int>(value);
+    }
+    const auto details = status.find("details");
+    if (!retry_after && details != status.end() && details->is_object()) {
+      const auto seconds = details->find("retryAfterSeconds");
+      if (seconds != details->end() && seconds->is_number_integer() && seconds->get<int64_t>() >= 0) {
+        retry_after = std::chrono::seconds(std::min<int64_t>(seconds->get<int64_t>(), 3600));
+      }
     }
   }
   if (why.empty()) why = std::string(reason_for_code(http_status));

@@ -41,12 +41,6 @@ std::string truncate_message(std::string text) {
   return text;
 }
 
-std::string string_field(const nlohmann::json& object, const char* field) {
-  if (!object.is_object()) return "";
-  auto it = object.find(field);
-  return it != object.end() && it->is_string() ? valid_utf8(it->get<std::string>()) : "";
-}
-
 // client-go names an event "<involved name>.<UnixNano in hex>". Two events recorded in the
 // same nanosecond (or under a fake clock that stands still) would share a name and the
 // second would be lost as AlreadyExists, so the number is made unique within the process.
@@ -116,7 +110,7 @@ EventRecorder::~EventRecorder() {
 }
 
 void EventRecorder::record(const nlohmann::json& object, EventType type, std::string reason, std::string message) {
-  const std::string kind = string_field(object, "kind");
+  const std::string kind = valid_utf8(string_field(object, "kind"));
   const std::string name = valid_utf8(name_of(object));
   const std::string ns = valid_utf8(namespace_of(object));
   reason = valid_utf8(reason);
@@ -134,7 +128,7 @@ void EventRecorder::record(const nlohmann::json& object, EventType type, std::st
   // ObjectReference's fields are omitempty in client-go; keep absent what the object lacks.
   if (!ns.empty()) involved["namespace"] = ns;
   if (const auto uid = valid_utf8(uid_of(object)); !uid.empty()) involved["uid"] = uid;
-  if (const auto api_version = string_field(object, "apiVersion"); !api_version.empty()) {
+  if (const auto api_version = valid_utf8(string_field(object, "apiVersion")); !api_version.empty()) {
     involved["apiVersion"] = api_version;
   }
   if (const auto rv = valid_utf8(resource_version_of(object)); !rv.empty()) involved["resourceVersion"] = rv;

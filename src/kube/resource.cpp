@@ -22,13 +22,17 @@ ResourceType pods() { return {"", "v1", "pods", "Pod", true}; }
 ResourceType network_policies() { return {"networking.k8s.io", "v1", "networkpolicies", "NetworkPolicy", true}; }
 }  // namespace resources
 
+std::string string_field(const nlohmann::json& object, const char* key) {
+  if (!object.is_object()) return "";
+  auto it = object.find(key);
+  return it != object.end() && it->is_string() ? it->get<std::string>() : "";
+}
+
 namespace {
 std::string metadata_string(const nlohmann::json& object, const char* field) {
   if (!object.is_object()) return "";
   auto meta = object.find("metadata");
-  if (meta == object.end() || !meta->is_object()) return "";
-  auto it = meta->find(field);
-  return it != meta->end() && it->is_string() ? it->get<std::string>() : "";
+  return meta == object.end() ? "" : string_field(*meta, field);
 }
 }  // namespace
 

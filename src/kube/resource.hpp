@@ -40,6 +40,10 @@ std::string object_key(const std::string& ns, const std::string& name);
 // Splits a key back into namespace ("" when cluster-scoped) and name.
 std::pair<std::string, std::string> split_object_key(const std::string& key);
 
+// object[key] when `object` is an object holding a string there, else "": for reading what
+// a server sent without trusting its shape.
+std::string string_field(const nlohmann::json& object, const char* key);
+
 // Small readers of metadata that tolerate absent fields.
 std::string name_of(const nlohmann::json& object);
 std::string namespace_of(const nlohmann::json& object);

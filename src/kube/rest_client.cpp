@@ -128,18 +128,26 @@ Result<ObjectList> RestClient::list(const ResourceType& type, const std::string&
   const std::string what = "list " + type.plural + (ns.empty() ? "" : " in " + ns);
   SSO_ASSIGN_OR_RETURN(auto body,
                        send({"GET", with_query(type.collection_path(ns), list_query(options, false)), "", "", what}));
+  SSO_ASSIGN_OR_RETURN(auto list, parse_object_list(std::move(body), type), what);
+  return list;
+}
+
+Result<ObjectList> parse_object_list(nlohmann::json body, const ResourceType& type) {
+  if (!body.is_object() || !body.contains("items") || !body["items"].is_array()) {
+    return internal_error("the server's answer is not a list (no items array)");
+  }
   ObjectList list;
-  const auto& meta = body.value("metadata", nlohmann::json::object());
-  list.resource_version = meta.value("resourceVersion", "");
-  list.continue_token = meta.value("continue", "");
-  if (body.contains("items") && body["items"].is_array()) {
-    list.items.reserve(body["items"].size());
-    for (auto& item : body["items"]) {
-      // Items of a list carry no kind; readers of the cache expect whole objects.
-      if (!item.contains("kind")) item["kind"] = type.kind;
-      if (!item.contains("apiVersion")) item["apiVersion"] = type.api_version();
-      list.items.push_back(std::move(item));
-    }
+  if (body.contains("metadata")) {
+    list.resource_version = string_field(body["metadata"], "resourceVersion");
+    list.continue_token = string_field(body["metadata"], "continue");
+  }
+  list.items.reserve(body["items"].size());
+  for (auto& item : body["items"]) {
+    if (!item.is_object()) return internal_error("the server's list holds an item that is not an object");
+    // Items of a list carry no kind; readers of the cache expect whole objects.
+    if (!item.contains("kind")) item["kind"] = type.kind;
+    if (!item.contains("apiVersion")) item["apiVersion"] = type.api_version();
+    list.items.push_back(std::move(item));
   }
   return list;
 }
@@ -256,7 +264,7 @@ Result<std::optional<WatchEvent>> WatchStream::next() {
   if (!line) return std::optional<WatchEvent>();
   auto event = nlohmann::json::parse(*line, nullptr, false);
   if (event.is_discarded() || !event.is_object() || !event.contains("type") || !event["type"].is_string() ||
-      !event.contains("object")) {
+      !event.contains("object") || !event["object"].is_object()) {
     return unavailable("a watch event that is not {type, object} JSON").add_context(what_);
   }
   WatchEvent out{event["type"].get<std::string>(), std::move(event["object"])};

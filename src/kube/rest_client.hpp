@@ -49,6 +49,10 @@ struct WatchEvent {
   nlohmann::json object;
 };
 
+// Reads a list answer ({metadata: {resourceVersion, continue}, items: [...]}), giving each
+// item the kind and apiVersion a list leaves out. Anything else is an error, never a throw.
+Result<ObjectList> parse_object_list(nlohmann::json body, const ResourceType& type);
+
 // An open watch. next() blocks for the next event; it returns nullopt when the server ended
 // the stream (a normal end: re-watch from the last resourceVersion), and an error for an
 // ERROR event (a 410 is_gone() error means relist) or a broken stream. close() may be called

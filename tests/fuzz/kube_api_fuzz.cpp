@@ -1,5 +1,5 @@
 // Fuzz target: what the operator's Kubernetes client reads off the wire: error bodies (a
-// Status, or whatever a proxy in between sends) and watch stream lines.
+// Status, or whatever a proxy in between sends), list answers and watch stream lines.
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -40,6 +40,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   (void)sso::kube::is_gone(e);
   (void)e.describe();
   (void)sso::kube::api_error_from_status(code, body, "fuzz");
+
+  auto list = nlohmann::json::parse(body, nullptr, false);
+  if (!list.is_discarded()) (void)sso::kube::parse_object_list(std::move(list), sso::kube::resources::secrets());
 
   sso::kube::WatchStream stream(std::make_unique<BytesLineStream>(body), "fuzz");
   for (int i = 0; i < 64; ++i) {

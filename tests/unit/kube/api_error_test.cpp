@@ -78,3 +78,20 @@ TEST(ApiError, ReadsAWatchErrorEventsStatus) {
 
 }  // namespace
 }  // namespace sso::kube
+
+namespace sso::kube {
+namespace {
+
+// Found by the kube_api fuzz target: a Status whose fields have the wrong types threw.
+TEST(ApiError, IgnoresStatusFieldsOfTheWrongType) {
+  const Error e = api_error(410, R"({"kind":10,"reason":"Expired","code":"x","details":[]})", {}, "watch");
+  EXPECT_TRUE(is_gone(e));
+  const Error odd = api_error(
+      429, R"({"kind":"Status","reason":7,"message":{},"code":99999,"details":{"retryAfterSeconds":-3}})", {}, "x");
+  EXPECT_EQ(odd.http_status(), 429);
+  EXPECT_EQ(odd.reason(), "TooManyRequests");
+  EXPECT_FALSE(odd.retry_after().has_value());
+}
+
+}  // namespace
+}  // namespace sso::kube

@@ -40,3 +40,35 @@ TEST(Backoff, DoublesWithJitterUpToTheMaximumAndResets) {
 
 }  // namespace
 }  // namespace sso::kube
+
+#include "kube/rest_client.hpp"
+#include "status_matchers.hpp"
+
+namespace sso::kube {
+namespace {
+
+TEST(ParseObjectList, GivesItemsTheirKindAndReadsThePagingFields) {
+  auto list = parse_object_list(
+      nlohmann::json::parse(
+          R"({"metadata":{"resourceVersion":"7","continue":"abc"},"items":[{"metadata":{"name":"a"}}]})"),
+      resources::secrets());
+  ASSERT_THAT(list, sso::testing::IsOk());
+  EXPECT_EQ(list->resource_version, "7");
+  EXPECT_EQ(list->continue_token, "abc");
+  ASSERT_EQ(list->items.size(), 1u);
+  EXPECT_EQ(list->items[0]["kind"], "Secret");
+  EXPECT_EQ(list->items[0]["apiVersion"], "v1");
+}
+
+TEST(ParseObjectList, RefusesWhatIsNotAListOfObjects) {
+  EXPECT_FALSE(parse_object_list(nlohmann::json::parse("[1,2]"), resources::secrets()).ok());
+  EXPECT_FALSE(parse_object_list(nlohmann::json::parse(R"({"items":{}})"), resources::secrets()).ok());
+  EXPECT_FALSE(parse_object_list(nlohmann::json::parse(R"({"items":[{},3]})"), resources::secrets()).ok());
+  auto odd_meta = parse_object_list(nlohmann::json::parse(R"({"metadata":{"resourceVersion":7},"items":[]})"),
+                                    resources::secrets());
+  ASSERT_TRUE(odd_meta.ok());
+  EXPECT_EQ(odd_meta->resource_version, "");
+}
+
+}  // namespace
+}  // namespace sso::kube
