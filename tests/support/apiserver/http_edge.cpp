@@ -10,6 +10,8 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
+#include <thread>
 
 namespace sso::apiserver {
 namespace {
@@ -120,6 +122,9 @@ struct HttpEdge::Impl {
   std::string key_pem;
   uint16_t port = 0;
   std::unique_ptr<http_listener> listener;
+  // Requests still being handled (a fault's latency holds one for a while). The listener must
+  // outlive their replies: closing it under them crashes inside cpprestsdk.
+  std::atomic<int> in_flight{0};
 
   Status open() {
     http_listener_config config;
@@ -132,6 +137,11 @@ struct HttpEdge::Impl {
     });
     listener = std::make_unique<http_listener>("https://127.0.0.1:" + std::to_string(port), config);
     auto handler = [this](http_request req) {
+      ++in_flight;
+      struct Done {
+        std::atomic<int>& count;
+        ~Done() { --count; }
+      } done{in_flight};
       try {
         HttpRequest plain = to_plain(req);
         CppRestResponder responder(req);
@@ -152,6 +162,11 @@ struct HttpEdge::Impl {
 
   void close() {
     if (!listener) return;
+    // Bounded, so that a handler stuck on something else cannot hang a test's teardown.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (in_flight.load() > 0 && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
     try {
       listener->close().wait();
     } catch (const std::exception&) {
@@ -166,7 +181,7 @@ HttpEdge::~HttpEdge() { stop(); }
 
 Result<std::unique_ptr<HttpEdge>> HttpEdge::start(ApiServer& api, uint16_t port, std::string cert_chain_pem,
                                                   std::string key_pem) {
-  auto impl = std::make_unique<Impl>(Impl{api, std::move(cert_chain_pem), std::move(key_pem), port, nullptr});
+  std::unique_ptr<Impl> impl(new Impl{api, std::move(cert_chain_pem), std::move(key_pem), port, nullptr});
   // A port picked by free_port() may be taken again before we listen: try a few.
   for (int attempt = 0;; ++attempt) {
     if (port == 0) {
