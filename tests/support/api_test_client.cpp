@@ -16,6 +16,7 @@ struct ApiTestClient::Impl {
   std::string token;
   // One client for plain requests, so that its connection is kept alive between them.
   std::unique_ptr<http_client> shared;
+  std::string accept = "application/json";
 
   http_client make_client(std::chrono::milliseconds timeout = std::chrono::seconds(30)) const {
     http_client_config config;
@@ -30,7 +31,7 @@ struct ApiTestClient::Impl {
     web::http::http_request req(method);
     req.set_request_uri(path);
     req.headers().add("Authorization", "Bearer " + token);
-    req.headers().add("Accept", "application/json");
+    req.headers().add("Accept", accept);
     if (!body.empty()) req.set_body(body, content_type);
     return req;
   }
@@ -62,6 +63,8 @@ ApiTestClient::Response ApiTestClient::request(const std::string& method, const 
   if (out.body.is_discarded()) out.body = text;
   return out;
 }
+
+void ApiTestClient::set_accept(const std::string& accept) { impl_->accept = accept; }
 
 ApiTestClient::Response ApiTestClient::get(const std::string& path) { return request("GET", path, "", ""); }
 ApiTestClient::Response ApiTestClient::post(const std::string& path, const nlohmann::json& body) {

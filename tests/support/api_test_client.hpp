@@ -34,6 +34,10 @@ class ApiTestClient {
   Response request(const std::string& method, const std::string& path, const std::string& body,
                    const std::string& content_type);
 
+  // The Accept header of later requests ("application/json" unless set), e.g. kubectl's
+  // "application/json;as=Table;v=v1;g=meta.k8s.io" for server-side printing.
+  void set_accept(const std::string& accept);
+
   // Opens a watch on `path` (a list path with watch=true added), runs `then` once the
   // stream is open, and collects events until `done(events)` says so, the server ends the
   // stream, or `timeout` passes. `ended` tells whether the server ended it.

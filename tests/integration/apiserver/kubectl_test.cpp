@@ -22,6 +22,8 @@ class Kubectl : public ApiServerTest {
     args.insert(args.begin(), {SSO_KUBECTL_BIN, "--kubeconfig", kubeconfig_});
     return run_process(args, input);
   }
+  // A CRD serving example.com/v1 PLURAL with a schema, a CEL rule and printer columns.
+  static nlohmann::json printed_crd(const std::string& plural, const std::string& kind);
   TempDir dir_;
   std::string kubeconfig_;
 };
@@ -157,6 +159,79 @@ TEST_F(Kubectl, GetWatchSeesChanges) {
     seen.push_back(event["type"].get<std::string>() + " " + event["object"]["metadata"]["name"].get<std::string>());
   }
   EXPECT_THAT(seen, ::testing::ElementsAre("ADDED first", "ADDED second", "DELETED first")) << watched.err;
+}
+
+nlohmann::json Kubectl::printed_crd(const std::string& plural, const std::string& kind) {
+  auto c = crd("example.com", plural, kind, "Namespaced");
+  auto& version = c["spec"]["versions"][0];
+  version["schema"]["openAPIV3Schema"] = nlohmann::json::parse(R"js({
+    "type": "object",
+    "properties": {
+      "spec": {"type": "object", "properties": {
+        "mode": {"type": "string", "enum": ["Strict", "Permissive"], "default": "Strict"},
+        "duration": {"type": "string"}},
+        "x-kubernetes-validations": [{"rule": "!has(self.duration) || duration(self.duration) >= duration('1h')",
+                                      "message": "duration must be at least 1h"}]},
+      "status": {"type": "object", "properties": {"conditions": {"type": "array", "items": {
+        "type": "object", "properties": {"type": {"type": "string"}, "status": {"type": "string"}}}}}}}})js");
+  version["additionalPrinterColumns"] = nlohmann::json::parse(R"js([
+    {"name": "Mode", "type": "string", "jsonPath": ".spec.mode"},
+    {"name": "Ready", "type": "string", "jsonPath": ".status.conditions[?(@.type==\"Ready\")].status"},
+    {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"}])js");
+  return c;
+}
+
+// kubectl get asks for a Table and prints the columns the server chose.
+TEST_F(Kubectl, GetPrintsServerSideColumns) {
+  auto crd_created =
+      api().post("/apis/apiextensions.k8s.io/v1/customresourcedefinitions", printed_crd("dials", "Dial"));
+  ASSERT_TRUE(crd_created.code == 201 || crd_created.code == 409) << crd_created.body.dump();
+  const std::string dials = "/apis/example.com/v1/namespaces/" + ns() + "/dials";
+  ASSERT_EQ(api().post(dials, {{"metadata", {{"name", "front"}}}, {"spec", {{"mode", "Permissive"}}}}).code, 201);
+  ASSERT_EQ(api().post(dials, {{"metadata", {{"name", "back"}}}, {"spec", nlohmann::json::object()}}).code, 201);
+  ASSERT_EQ(
+      api().patch(dials + "/front/status", R"({"status": {"conditions": [{"type": "Ready", "status": "True"}]}})").code,
+      200);
+  auto got = kubectl({"get", "dials", "-n", ns()});
+  ASSERT_EQ(got.exit_code, 0) << got.err;
+  EXPECT_THAT(got.out, ::testing::MatchesRegex("NAME +MODE +READY +AGE\n"
+                                               "back +Strict +[0-9]+s\n"
+                                               "front +Permissive +True +[0-9]+s\n"));
+  ASSERT_EQ(api().post(ns_path("configmaps"), config_map("settings", {{"a", "1"}, {"b", "2"}})).code, 201);
+  auto config_maps = kubectl({"get", "configmaps", "-A"});
+  ASSERT_EQ(config_maps.exit_code, 0) << config_maps.err;
+  EXPECT_THAT(config_maps.out, ::testing::MatchesRegex("NAMESPACE +NAME +DATA +AGE\n(.*\n)*" + ns() +
+                                                       " +settings +2 +[0-9]+s\n(.*\n)*"));
+}
+
+// kubectl create and apply send fieldValidation=Strict (kubectl >= 1.27 with --validate=strict,
+// the default): an unknown field fails the request; --validate=warn turns it into a warning.
+TEST_F(Kubectl, UnknownFieldsAreRefusedUnlessValidationIsRelaxed) {
+  auto crd_created =
+      api().post("/apis/apiextensions.k8s.io/v1/customresourcedefinitions", printed_crd("knobs", "Knob"));
+  ASSERT_TRUE(crd_created.code == 201 || crd_created.code == 409) << crd_created.body.dump();
+  const std::string manifest = "apiVersion: example.com/v1\nkind: Knob\nmetadata:\n  name: k\n  namespace: " + ns() +
+                               "\nspec:\n  mode: Strict\n  colour: red\n";
+  auto strict = kubectl({"create", "-f", "-"}, manifest);
+  EXPECT_NE(strict.exit_code, 0);
+  EXPECT_THAT(strict.err, HasSubstr("strict decoding error: unknown field \"spec.colour\""));
+  auto applied = kubectl({"apply", "--server-side", "-f", "-"}, manifest);
+  EXPECT_NE(applied.exit_code, 0);
+  EXPECT_THAT(applied.err, HasSubstr(".spec.colour: field not declared in schema"));
+
+  auto warned = kubectl({"create", "--validate=warn", "-f", "-"}, manifest);
+  ASSERT_EQ(warned.exit_code, 0) << warned.err;
+  EXPECT_THAT(warned.err, HasSubstr("Warning: unknown field \"spec.colour\""));
+  const auto stored = api().get("/apis/example.com/v1/namespaces/" + ns() + "/knobs/k").body;
+  EXPECT_FALSE(stored["spec"].contains("colour"));
+
+  auto invalid = kubectl({"apply", "-f", "-"},
+                         "apiVersion: example.com/v1\nkind: Knob\nmetadata:\n  name: j\n  namespace: " + ns() +
+                             "\nspec:\n  mode: Loose\n  duration: 30m\n");
+  EXPECT_NE(invalid.exit_code, 0);
+  EXPECT_THAT(invalid.err,
+              HasSubstr("spec.mode: Unsupported value: \"Loose\": supported values: \"Strict\", \"Permissive\""));
+  EXPECT_THAT(invalid.err, HasSubstr("spec: Invalid value: \"object\": duration must be at least 1h"));
 }
 
 }  // namespace

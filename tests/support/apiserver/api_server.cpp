@@ -7,9 +7,12 @@
 #include <sstream>
 #include <thread>
 
+#include "apiserver/custom_resource_schema.hpp"
+#include "apiserver/field_errors.hpp"
 #include "apiserver/managed_fields.hpp"
 #include "apiserver/patch.hpp"
 #include "apiserver/protobuf_body.hpp"
+#include "apiserver/table_convertor.hpp"
 #include "base/base64.hpp"
 #include "base/time.hpp"
 
@@ -125,8 +128,16 @@ std::string base_content_type(const std::string& header) {
 std::string list_kind(const ResourceType& type) { return type.kind + "List"; }
 
 // Webhook warnings reach the client as HTTP Warning headers (RFC 7234 code 299).
+// The text is a quoted-string: quotes and backslashes in it are escaped.
 void add_warnings(ApiResponse& response, const std::vector<std::string>& warnings) {
-  for (const auto& w : warnings) response.headers.emplace_back("Warning", "299 - \"" + w + "\"");
+  for (const auto& w : warnings) {
+    std::string quoted;
+    for (char c : w) {
+      if (c == '"' || c == '\\') quoted += '\\';
+      quoted += c;
+    }
+    response.headers.emplace_back("Warning", "299 - \"" + quoted + "\"");
+  }
 }
 
 // The field manager of a write: the fieldManager parameter, else the User-Agent's product
@@ -246,6 +257,48 @@ std::optional<ApiResponse> shape_update(const ResourceType& type, const std::str
       updated.erase("status");
   }
   return std::nullopt;
+}
+
+// Decodes a custom resource as kube-apiserver's schemaCoercingDecoder and defaulter do:
+// unknown fields are dropped, and fieldValidation decides what the client hears of them
+// (Strict: 400; Warn, the default: a Warning header each; Ignore: nothing); then defaults.
+std::optional<ApiResponse> decode_custom_resource(const HttpRequest& request, const ResourceType& type,
+                                                  const std::string& version, json& object,
+                                                  std::vector<std::string>& warnings) {
+  const CustomResourceSchema* schema = type.schema_for(version);
+  if (schema == nullptr || !object.is_object()) return std::nullopt;
+  std::string directive = request.param("fieldValidation");
+  if (directive.empty()) directive = "Warn";
+  if (directive != "Strict" && directive != "Warn" && directive != "Ignore")
+    return bad_request("fieldValidation: Invalid value: \"" + directive +
+                       "\": fieldValidation must be one of \"Ignore\", \"Warn\", or \"Strict\"");
+  const auto unknown = schema->prune(object);
+  if (!unknown.empty() && directive == "Strict") {
+    const bool apply = base_content_type(request.header("content-type")) == "application/apply-patch+yaml";
+    std::string message;
+    if (apply) {
+      // Server-side apply types the patch with the schema (structured-merge-diff).
+      message = "failed to create typed patch object (" + type.group_version(version) + ", Kind=" + type.kind + "): ";
+      if (unknown.size() > 1) message += "errors:\n  ";
+      for (size_t i = 0; i < unknown.size(); ++i)
+        message += (i ? "\n  " : "") + ("." + unknown[i]) + ": field not declared in schema";
+    } else {
+      message = "strict decoding error: ";
+      for (size_t i = 0; i < unknown.size(); ++i) message += (i ? ", " : "") + ("unknown field \"" + unknown[i] + "\"");
+    }
+    return bad_request(message);
+  }
+  if (directive == "Warn")
+    for (const auto& path : unknown) warnings.push_back("unknown field \"" + path + "\"");
+  schema->apply_defaults(object);
+  return std::nullopt;
+}
+
+// kube-apiserver defaults stored custom resources again when it reads them, so that a
+// default added to the schema later shows on old objects.
+json default_on_read(json object, const ResourceType& type, const std::string& version) {
+  if (const CustomResourceSchema* schema = type.schema_for(version)) schema->apply_defaults(object);
+  return object;
 }
 
 }  // namespace
@@ -520,6 +573,12 @@ void ApiServer::serve_resource(const HttpRequest& request, const Route& route, R
     response = delete_object(request, route);
   else
     response = delete_collection(request, route);
+  if ((verb == "get" || verb == "list") && response.code == 200) {
+    if (!valid_include_object(request.param("includeObject")))
+      response = bad_request("unrecognized includeObject value: \"" + request.param("includeObject") + "\"");
+    else if (auto table = wants_table(request.header("accept"), request.param("includeObject")))
+      response.body = to_table(route.type, route.version, response.body, *table, std::chrono::system_clock::now());
+  }
   responder.respond(response);
 }
 
@@ -527,7 +586,7 @@ ApiResponse ApiServer::get_object(const Route& route) {
   auto txn = store_.begin();
   auto object = txn.get(route.key(route.name));
   if (!object) return not_found(route.type, route.name);
-  return {200, with_type(*object, route.type, route.api_version()), {}};
+  return {200, with_type(default_on_read(*object, route.type, route.version), route.type, route.api_version()), {}};
 }
 
 ApiResponse ApiServer::list_objects(const HttpRequest& request, const Route& route) {
@@ -558,7 +617,7 @@ ApiResponse ApiServer::list_objects(const HttpRequest& request, const Route& rou
       ++remaining;
       continue;
     }
-    items.push_back(list_item(route.type, object, route.api_version()));
+    items.push_back(list_item(route.type, default_on_read(object, route.type, route.version), route.api_version()));
     if (limit > 0 && items.size() == limit)
       next = base64_encode(json{{"ns", key.ns}, {"name", key.name}, {"rv", token_rv ? token_rv : rv}}.dump());
   }
@@ -590,11 +649,24 @@ void ApiServer::watch_objects(const HttpRequest& request, const Route& route, Re
   stream->kind = route.type.kind;
   stream->api_version = route.api_version();
 
+  if (!valid_include_object(request.param("includeObject")))
+    return responder.respond(
+        bad_request("unrecognized includeObject value: \"" + request.param("includeObject") + "\""));
+  // `kubectl get -w` asks for Table events: each carries its row, the first also the columns.
+  const auto table = wants_table(request.header("accept"), request.param("includeObject"));
+  auto sent_columns = std::make_shared<bool>(false);
+
   Responder::Stream out = responder.open_stream("application/json");
-  stream->send = [write = out.write, type = route.type, api_version = stream->api_version](const json& event) {
+  stream->send = [write = out.write, type = route.type, version = route.version, api_version = stream->api_version,
+                  table, sent_columns](const json& event) {
     json e = event;
-    if (e["object"].is_object() && e["type"] != "BOOKMARK" && e["type"] != "ERROR")
-      e["object"] = with_type(e["object"], type, api_version);
+    if (e["object"].is_object() && e["type"] != "BOOKMARK" && e["type"] != "ERROR") {
+      e["object"] = with_type(default_on_read(e["object"], type, version), type, api_version);
+      if (table) {
+        e["object"] = to_table(type, version, e["object"], *table, std::chrono::system_clock::now(), !*sent_columns);
+        *sent_columns = true;
+      }
+    }
     return write(e.dump() + "\n");
   };
   stream->close = out.close;
@@ -619,6 +691,8 @@ ApiResponse ApiServer::create_object(const HttpRequest& request, const Route& ro
   if (object.contains("apiVersion") && object["apiVersion"] != route.api_version())
     return bad_request("the API version in the data (" + object.value("apiVersion", "") +
                        ") does not match the expected API version (" + route.api_version() + ")");
+  std::vector<std::string> warnings;
+  if (auto bad = decode_custom_resource(request, type, route.version, object, warnings)) return *bad;
   json& meta = object["metadata"];
   if (!meta.is_object()) meta = json::object();
   std::string name = meta.value("name", "");
@@ -657,8 +731,11 @@ ApiResponse ApiServer::create_object(const HttpRequest& request, const Route& ro
   }
   if (type.resource == "customresourcedefinitions") {
     if (auto problem = ResourceRegistry().add_crd(object)) return invalid(type, name, "spec", *problem);
+    if (auto errors = validate_crd_schemas(object); !errors.empty()) return invalid_object(type, name, errors);
     object["status"] = crd_status(object);
   }
+  if (const CustomResourceSchema* schema = type.schema_for(route.version))
+    if (auto errors = schema->validate(object, nullptr); !errors.empty()) return invalid_object(type, name, errors);
 
   auto txn = store_.begin();
   const ObjectKey key = route.key(name);
@@ -680,7 +757,6 @@ ApiResponse ApiServer::create_object(const HttpRequest& request, const Route& ro
                               {"field", "metadata.namespace"}}}}});
   }
   if (txn.get(key)) return already_exists(type, name);
-  std::vector<std::string> warnings;
   if (auto denied = admit(txn, route, "CREATE", name, object, nullptr, request.param("dryRun") == "All", warnings)) {
     add_warnings(*denied, warnings);
     return *denied;
@@ -697,7 +773,8 @@ ApiResponse ApiServer::create_object(const HttpRequest& request, const Route& ro
 }
 
 ApiResponse ApiServer::commit_update(ObjectStore::Transaction& txn, const Route& route, const json& existing,
-                                     json updated, bool dry_run, const std::string& manager) {
+                                     json updated, bool dry_run, const std::string& manager,
+                                     std::vector<std::string> warnings) {
   const ResourceType& type = route.type;
   json& meta = updated["metadata"];
   const json& old_meta = existing["metadata"];
@@ -718,6 +795,15 @@ ApiResponse ApiServer::commit_update(ObjectStore::Transaction& txn, const Route&
     fold_string_data(updated);
     if (auto bad = check_secret(type, updated)) return *bad;
   }
+  if (type.resource == "customresourcedefinitions")
+    if (auto errors = validate_crd_schemas(updated); !errors.empty())
+      return invalid_object(type, meta.value("name", ""), errors);
+  if (const CustomResourceSchema* schema = type.schema_for(route.version))
+    if (auto errors = schema->validate(updated, &existing); !errors.empty()) {
+      ApiResponse response = invalid_object(type, meta.value("name", ""), errors);
+      add_warnings(response, warnings);
+      return response;
+    }
   // Ownership is the server's record: what the client sent there is replaced.
   if (existing["metadata"].contains("managedFields") && !manager.empty())
     meta["managedFields"] = existing["metadata"]["managedFields"];
@@ -725,9 +811,12 @@ ApiResponse ApiServer::commit_update(ObjectStore::Transaction& txn, const Route&
   updated["apiVersion"] = existing.value("apiVersion", route.api_version());
   updated["kind"] = type.kind;
   meta["resourceVersion"] = old_meta["resourceVersion"];
-  if (updated == existing) return {200, with_type(existing, type, route.api_version()), {}};  // no write, no event
+  if (updated == existing) {  // no write, no event
+    ApiResponse response{200, with_type(existing, type, route.api_version()), "", {}};
+    add_warnings(response, warnings);
+    return response;
+  }
   const ObjectKey key = route.key(meta.value("name", ""));
-  std::vector<std::string> warnings;
   if (auto denied = admit(txn, route, "UPDATE", key.name, updated, existing, dry_run, warnings)) {
     add_warnings(*denied, warnings);
     return *denied;
@@ -760,6 +849,8 @@ ApiResponse ApiServer::update_object(const HttpRequest& request, const Route& ro
   if (body_name != route.name)
     return bad_request("the name of the object (" + body_name + ") does not match the name on the URL (" + route.name +
                        ")");
+  std::vector<std::string> warnings;
+  if (auto bad = decode_custom_resource(request, route.type, route.version, updated, warnings)) return *bad;
   auto txn = store_.begin();
   auto existing = txn.get(route.key(route.name));
   if (!existing) return not_found(route.type, route.name);
@@ -768,7 +859,7 @@ ApiResponse ApiServer::update_object(const HttpRequest& request, const Route& ro
                    "Invalid value: 0x0: must be specified for an update");
   if (auto bad = shape_update(route.type, route.name, route.subresource, *existing, updated)) return *bad;
   return commit_update(txn, route, *existing, std::move(updated), request.param("dryRun") == "All",
-                       field_manager(request));
+                       field_manager(request), std::move(warnings));
 }
 
 namespace {
@@ -826,8 +917,11 @@ ApiResponse ApiServer::patch_object(const HttpRequest& request, const Route& rou
       } else {
         return unsupported_media_type(content_type);
       }
+      std::vector<std::string> warnings;
+      if (auto bad = decode_custom_resource(request, route.type, route.version, patched, warnings)) return *bad;
       if (auto bad = shape_update(route.type, route.name, route.subresource, *existing, patched)) return *bad;
-      return commit_update(txn, route, *existing, std::move(patched), request.param("dryRun") == "All", manager);
+      return commit_update(txn, route, *existing, std::move(patched), request.param("dryRun") == "All", manager,
+                           std::move(warnings));
     }
     if (!apply || !route.subresource.empty()) return not_found(route.type, route.name);
   }

@@ -89,8 +89,10 @@ class ApiServer {
 
   // Writes `updated` over `existing` as an update would, or does nothing when they are the
   // same; finalizes the object when its last finalizer goes while it is being deleted.
+  // `warnings` (from decoding the body) go out with the answer.
   ApiResponse commit_update(ObjectStore::Transaction& txn, const Route& route, const nlohmann::json& existing,
-                            nlohmann::json updated, bool dry_run, const std::string& manager);
+                            nlohmann::json updated, bool dry_run, const std::string& manager,
+                            std::vector<std::string> warnings = {});
   // Deletes, honouring finalizers; then collects dependents and finishes namespaces.
   nlohmann::json delete_with_finalizers(ObjectStore::Transaction& txn, const ResourceType& type, const ObjectKey& key,
                                         const std::string& propagation);

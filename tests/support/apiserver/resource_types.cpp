@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "apiserver/custom_resource_schema.hpp"
+
 namespace sso::apiserver {
 namespace {
 
@@ -92,9 +94,13 @@ std::optional<std::string> ResourceRegistry::add_crd(const nlohmann::json& crd) 
     std::transform(t.singular.begin(), t.singular.end(), t.singular.begin(), ::tolower);
   }
   std::string storage;
-  for (const auto& v : spec.value("versions", nlohmann::json::array())) {
+  const auto versions = spec.value("versions", nlohmann::json::array());
+  for (size_t i = 0; i < versions.size(); ++i) {
+    const auto& v = versions[i];
     if (!v.value("served", false)) continue;
     const std::string name = v.value("name", "");
+    FieldErrors schema_errors;
+    if (auto schema = CustomResourceSchema::create(v, i, &schema_errors)) t.schemas[name] = std::move(schema);
     if (v.value("storage", false)) {
       storage = name;
       t.versions.insert(t.versions.begin(), name);

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -8,6 +10,8 @@
 #include <nlohmann/json.hpp>
 
 namespace sso::apiserver {
+
+class CustomResourceSchema;
 
 // One servable resource, as discovery describes it.
 struct ResourceType {
@@ -23,6 +27,13 @@ struct ResourceType {
   // Resources whose objects have no spec: every change counts toward metadata.generation
   // only for those with a spec (kube-apiserver bumps generation on spec changes only).
   bool has_spec = true;
+  // A CRD's schema and printer columns per served version (custom_resource_schema.hpp).
+  std::map<std::string, std::shared_ptr<const CustomResourceSchema>> schemas;
+
+  const CustomResourceSchema* schema_for(const std::string& version) const {
+    auto it = schemas.find(version);
+    return it == schemas.end() ? nullptr : it->second.get();
+  }
 
   std::string group_version(const std::string& version) const {
     return group.empty() ? version : group + "/" + version;
