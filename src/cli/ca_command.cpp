@@ -63,13 +63,7 @@ int run_ca_create(const std::vector<std::string>& args, CommandContext& ctx) {
   flags.add_string("namespace", 'n', &ns, "the Secret's namespace");
   flags.add_string("common-name", 0, &common_name, "the CA's subject common name");
   flags.add_string("out-dir", 0, &out_dir, "write PEM files to this directory instead of printing a Secret");
-  auto positional = flags.parse(args);
-  if (!positional.ok()) return usage_error(ctx, command, positional.error().describe());
-  if (flags.help_requested()) {
-    ctx.out << flags.usage();
-    return kExitOk;
-  }
-  if (!positional->empty()) return usage_error(ctx, command, "unexpected argument \"" + positional->front() + "\"");
+  if (auto code = parse_or_exit_code(flags, args, ctx)) return *code;
 
   int key_size = 0;
   try {

@@ -97,20 +97,15 @@ int run_cert_inspect(const std::vector<std::string>& args, CommandContext& ctx) 
                 "Exits 1 when the input cannot be read or the key does not match the certificate.");
   flags.add_string("output", 'o', &output, "output format: text or json");
   flags.add_string("key", 0, &key_path, "a PEM private key file to check against the certificate");
-  auto positional = flags.parse(args);
-  if (!positional.ok()) return usage_error(ctx, command, positional.error().describe());
-  if (flags.help_requested()) {
-    ctx.out << flags.usage();
-    return kExitOk;
-  }
-  if (positional->size() != 1) return usage_error(ctx, command, "expects one FILE (or - for stdin)");
+  std::vector<std::string> files;
+  if (auto code = parse_or_exit_code(flags, args, ctx, &files, {1, "expects one FILE (or - for stdin)"})) return *code;
   if (output != "text" && output != "json") return usage_error(ctx, command, "--output must be text or json");
 
-  auto input = read_input(positional->front(), ctx.in);
+  auto input = read_input(files.front(), ctx.in);
   if (!input.ok()) return command_error(ctx, command, input.error().describe());
   auto material = read_tls_material(*input);
   if (!material.ok())
-    return command_error(ctx, command, std::move(material).error().add_context(positional->front()).describe());
+    return command_error(ctx, command, std::move(material).error().add_context(files.front()).describe());
   std::string key_pem(material->key_pem.reveal());
   if (!key_path.empty()) {
     auto key = read_input(key_path, ctx.in);
@@ -120,7 +115,7 @@ int run_cert_inspect(const std::vector<std::string>& args, CommandContext& ctx) 
   auto inspection = pki::inspect_pem(material->certificates_pem, key_pem);
   if (!key_pem.empty()) OPENSSL_cleanse(key_pem.data(), key_pem.size());
   if (!inspection.ok())
-    return command_error(ctx, command, std::move(inspection).error().add_context(positional->front()).describe());
+    return command_error(ctx, command, std::move(inspection).error().add_context(files.front()).describe());
 
   if (output == "json") {
     ctx.out << to_json(*inspection, material->source).dump(2) << "\n";

@@ -1,5 +1,7 @@
 #include "cli/flags.hpp"
 
+#include "cli/usage.hpp"
+
 namespace sso::cli {
 
 FlagSet::FlagSet(std::string command, std::string arguments, std::string summary)
@@ -7,6 +9,11 @@ FlagSet::FlagSet(std::string command, std::string arguments, std::string summary
 
 void FlagSet::add_string(const std::string& name, char short_name, std::string* target, std::string help) {
   flags_[name] = Flag{short_name, std::move(help), *target, true, [target](const std::string& v) { *target = v; }};
+}
+
+void FlagSet::add_string_list(const std::string& name, char short_name, std::vector<std::string>* target,
+                              std::string help) {
+  flags_[name] = Flag{short_name, std::move(help), "", true, [target](const std::string& v) { target->push_back(v); }};
 }
 
 void FlagSet::add_bool(const std::string& name, bool* target, std::string help) {
@@ -75,6 +82,22 @@ std::string FlagSet::usage() const {
   }
   out += "  -h, --help                   show this help\n";
   return out;
+}
+
+std::optional<int> parse_or_exit_code(FlagSet& flags, const std::vector<std::string>& args, CommandContext& ctx,
+                                      std::vector<std::string>* positional, const ExpectedArguments& expected) {
+  auto parsed = flags.parse(args);
+  if (!parsed.ok()) return usage_error(ctx, flags.command(), parsed.error().describe());
+  if (flags.help_requested()) {
+    ctx.out << flags.usage();
+    return kExitOk;
+  }
+  if (parsed->size() != expected.count) {
+    return usage_error(ctx, flags.command(),
+                       expected.count == 0 ? "unexpected argument \"" + parsed->front() + "\"" : expected.wrong_count);
+  }
+  if (positional != nullptr) *positional = std::move(*parsed);
+  return std::nullopt;
 }
 
 }  // namespace sso::cli

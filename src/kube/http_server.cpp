@@ -1,33 +1,12 @@
 #include "kube/http_server.hpp"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <cpprest/http_listener.h>
+
+#include "kube/free_port.hpp"
 
 namespace sso::kube {
 
 using web::http::experimental::listener::http_listener;
-
-namespace {
-
-// cpprestsdk cannot report the port it bound, so port 0 is resolved to a free one first.
-Result<uint16_t> free_port(const std::string& host) {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  if (inet_pton(AF_INET, host.c_str(), &addr.sin_addr) != 1) addr.sin_addr.s_addr = htonl(INADDR_ANY);
-  socklen_t len = sizeof addr;
-  const bool ok = fd >= 0 && bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
-                  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0;
-  if (fd >= 0) close(fd);
-  if (!ok) return unavailable("no free port on " + host);
-  return ntohs(addr.sin_port);
-}
-
-}  // namespace
 
 struct HttpServer::Impl {
   std::unique_ptr<http_listener> listener;
@@ -52,7 +31,7 @@ Result<std::unique_ptr<HttpServer>> HttpServer::start(const std::string& bind_ad
   }
   if (port < 0 || port > 65535) return invalid_argument("bind address \"" + bind_address + "\": bad port");
   if (port == 0) {
-    SSO_ASSIGN_OR_RETURN(port, free_port(host), "bind address " + bind_address);
+    SSO_ASSIGN_OR_RETURN(port, find_free_port(host), "bind address " + bind_address);
   }
   auto impl = std::make_unique<Impl>();
   impl->routes = std::move(routes);

@@ -2,8 +2,8 @@
 
 #include <cpprest/http_listener.h>
 
-#include "apiserver/http_edge.hpp"
 #include "base/base64.hpp"
+#include "kube/free_port.hpp"
 #include "pki/certificate_authority.hpp"
 
 namespace sso::testing {
@@ -34,7 +34,7 @@ Result<std::unique_ptr<FakeWebhook>> FakeWebhook::start(const std::string& ns, c
   hook->ca_pem_ = ca.certificate().to_pem();
   hook->ns_ = ns;
   hook->name_ = name;
-  SSO_ASSIGN_OR_RETURN(hook->port_, apiserver::free_local_port());
+  SSO_ASSIGN_OR_RETURN(hook->port_, kube::find_free_port("127.0.0.1"));
   const std::string cert = identity.chain_pem();
   const std::string key(identity.key.to_pkcs8_pem().reveal());
   http_listener_config config;

@@ -3,7 +3,6 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include <atomic>
 #include <chrono>
 #include <map>
 #include <memory>
@@ -16,15 +15,15 @@
 #include "kube/api_error.hpp"
 #include "kube/resource.hpp"
 #include "kube/rest_client.hpp"
-#include "kube_test_server.hpp"
 #include "status_matchers.hpp"
+#include "test_server_fixture.hpp"
 
 namespace sso::kube {
 namespace {
 
+using ::sso::testing::ApiServerTest;
 using ::sso::testing::eventually;
 using ::sso::testing::IsOk;
-using ::sso::testing::KubeTestServer;
 using ::testing::SizeIs;
 using ::testing::StartsWith;
 
@@ -49,31 +48,14 @@ class FakeClock final : public Clock {
 
 TimePoint start_time() { return *parse_rfc3339("2026-11-25T19:38:58Z"); }
 
-class EventRecorderTest : public ::testing::Test {
+class EventRecorderTest : public ApiServerTest {
  protected:
-  static void SetUpTestSuite() {
-    auto server = KubeTestServer::start();
-    ASSERT_TRUE(server.ok()) << server.error().describe();
-    server_ = std::move(*server).release();
-  }
-  static void TearDownTestSuite() {
-    delete server_;
-    server_ = nullptr;
-  }
-
+  // A namespace per test (the fixture's), so tests see only their own events.
   void SetUp() override {
-    auto client = RestClient::create(
-        ClusterConfig{.server = server_->url(), .ca_pem = server_->ca_pem(), .bearer_token = server_->admin_token()},
-        RestClient::Options{.qps = 1000, .burst = 1000});
+    ApiServerTest::SetUp();
+    auto client = RestClient::create(admin_config(), RestClient::Options{.qps = 1000, .burst = 1000});
     ASSERT_TRUE(client.ok()) << client.error().describe();
     client_ = std::move(*client);
-
-    // A namespace per test, so tests see only their own events.
-    static std::atomic<int> next{0};
-    ns_ = "events-" + std::to_string(next++);
-    ASSERT_THAT(client_->create(resources::namespaces(),
-                                {{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", ns_}}}}),
-                IsOk());
     auto config_map =
         client_->create(resources::config_maps(), {{"apiVersion", "v1"},
                                                    {"kind", "ConfigMap"},
@@ -106,14 +88,10 @@ class EventRecorderTest : public ::testing::Test {
     return txn.list(apiserver::ObjectFilter{.group = "", .resource = "events", .ns = ns_}).size();
   }
 
-  static KubeTestServer* server_;
   std::unique_ptr<RestClient> client_;
   FakeClock clock_{start_time()};
-  std::string ns_;
   nlohmann::json object_;
 };
-
-KubeTestServer* EventRecorderTest::server_ = nullptr;
 
 TEST_F(EventRecorderTest, CreatesAnEventDescribingTheObject) {
   EventRecorder recorder(*client_, clock_, options());

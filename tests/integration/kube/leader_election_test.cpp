@@ -17,14 +17,15 @@
 #include "base/time.hpp"
 #include "kube/resource.hpp"
 #include "kube/rest_client.hpp"
-#include "kube_test_server.hpp"
 #include "metrics/registry.hpp"
 #include "status_matchers.hpp"
+#include "test_server_fixture.hpp"
 
 namespace sso::kube {
 namespace {
 
 using namespace std::chrono_literals;
+using sso::testing::ApiServerTest;
 using sso::testing::eventually;
 using sso::testing::HasCode;
 using sso::testing::IsOk;
@@ -135,28 +136,19 @@ void expect_no_overlap(const Timeline& timeline) {
   }
 }
 
-class LeaderElectionTest : public ::testing::Test {
+// Leases live in kNamespace, not in the fixture's namespace per test.
+class LeaderElectionTest : public ApiServerTest {
  protected:
-  static void SetUpTestSuite() {
-    auto server = sso::testing::KubeTestServer::start();
-    ASSERT_TRUE(server.ok()) << server.error().describe();
-    server_ = std::move(*server).release();
-  }
-  static void TearDownTestSuite() {
-    delete server_;
-    server_ = nullptr;
-  }
   void SetUp() override {
-    server_->faults().clear();
+    ApiServerTest::SetUp();
     admin_ = new_client();
   }
   void TearDown() override { server_->faults().clear(); }
 
   static std::unique_ptr<RestClient> new_client() {
-    ClusterConfig config{.server = server_->url(), .ca_pem = server_->ca_pem(), .bearer_token = server_->admin_token()};
     RestClient::Options options;
     options.timeout = 3s;
-    auto client = RestClient::create(config, options);
+    auto client = RestClient::create(admin_config(), options);
     EXPECT_TRUE(client.ok()) << client.error().describe();
     return client.ok() ? std::move(*client) : nullptr;
   }
@@ -187,11 +179,8 @@ class LeaderElectionTest : public ::testing::Test {
   }
   nlohmann::json spec(const std::string& name) { return lease(name).value("spec", nlohmann::json::object()); }
 
-  static sso::testing::KubeTestServer* server_;
   std::unique_ptr<RestClient> admin_;
 };
-
-sso::testing::KubeTestServer* LeaderElectionTest::server_ = nullptr;
 
 bool leader_gauge_is(const metrics::Registry& metrics, const std::string& lease, int value) {
   const std::string line = "leader_election_master_status{name=\"" + lease + "\"} " + std::to_string(value) + "\n";

@@ -1,10 +1,5 @@
 #include "apiserver/http_edge.hpp"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <cpprest/http_listener.h>
 #include <cpprest/producerconsumerstream.h>
 
@@ -13,6 +8,8 @@
 #include <chrono>
 #include <thread>
 
+#include "kube/free_port.hpp"
+
 namespace sso::apiserver {
 namespace {
 
@@ -20,25 +17,6 @@ using web::http::http_request;
 using web::http::http_response;
 using web::http::experimental::listener::http_listener;
 using web::http::experimental::listener::http_listener_config;
-
-}  // namespace
-
-Result<uint16_t> free_local_port() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof addr;
-  if (fd < 0 || bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-    if (fd >= 0) close(fd);
-    return Error(ErrorCode::kUnavailable, "no free port on 127.0.0.1");
-  }
-  close(fd);
-  return ntohs(addr.sin_port);
-}
-
-namespace {
 
 HttpRequest to_plain(http_request& req) {
   HttpRequest out;
@@ -182,10 +160,10 @@ HttpEdge::~HttpEdge() { stop(); }
 Result<std::unique_ptr<HttpEdge>> HttpEdge::start(ApiServer& api, uint16_t port, std::string cert_chain_pem,
                                                   std::string key_pem) {
   std::unique_ptr<Impl> impl(new Impl{api, std::move(cert_chain_pem), std::move(key_pem), port, nullptr});
-  // A port picked by free_port() may be taken again before we listen: try a few.
+  // A port picked by find_free_port() may be taken again before we listen: try a few.
   for (int attempt = 0;; ++attempt) {
     if (port == 0) {
-      SSO_ASSIGN_OR_RETURN(impl->port, free_local_port(), "start API test server");
+      SSO_ASSIGN_OR_RETURN(impl->port, kube::find_free_port("127.0.0.1"), "start API test server");
     }
     Status opened = impl->open();
     if (opened.ok()) break;

@@ -9,10 +9,6 @@
 
 namespace sso::apiserver {
 
-// A port on 127.0.0.1 that is free now (cpprestsdk's listener cannot bind port 0 and say
-// which port it got).
-Result<uint16_t> free_local_port();
-
 // The transport: HTTPS over cpprestsdk's listener on 127.0.0.1, turning each request into
 // plain types for the ApiServer and its answers (and watch streams) back into HTTP.
 class HttpEdge {

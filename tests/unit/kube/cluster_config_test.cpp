@@ -6,8 +6,10 @@
 
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <ostream>
 #include <string>
+#include <vector>
 
 #include "base/base64.hpp"
 #include "fixture_files.hpp"
@@ -330,6 +332,8 @@ INSTANTIATE_TEST_SUITE_P(
                    "current-context is not set (use --context or set current-context)"},
         BrokenCase{"CurrentContextNotFound", "current-context: nope\ncontexts: []\n", ErrorCode::kNotFound,
                    "current-context: context \"nope\" not found in contexts"},
+        BrokenCase{"NameWithControlCharacters", "current-context: \"a\\nb\"\ncontexts: []\n", ErrorCode::kNotFound,
+                   "context \"a?b\" not found"},
         BrokenCase{"GivenContextNotFound", kubeconfig_with(kServer, kGoodUser), ErrorCode::kNotFound,
                    ": context \"other\" not found in contexts", "other"},
         BrokenCase{"ClusterNotFound",
@@ -417,69 +421,74 @@ TEST(LoadKubeconfig, DuplicateNamesAreRefusedByName) {
   EXPECT_THAT(message_of(config), Not(HasSubstr("other")));
 }
 
-TEST(LoadKubeconfig, NamesWithControlCharactersStayOnOneLine) {
-  TempDir dir;
-  write_file(dir / "config", "current-context: \"a\\nb\"\ncontexts: []\n");
-  auto config = load_kubeconfig(dir / "config");
-  EXPECT_THAT(config, HasCode(ErrorCode::kNotFound));
-  EXPECT_THAT(message_of(config), HasSubstr("context \"a?b\" not found"));
-}
-
 // ---- key material never reaches a message ----
 
-TEST(LoadKubeconfig, BrokenKeyDataIsNotEchoed) {
-  TempDir dir;
-  // Valid base64 of the key with one bad character at the end.
-  const std::string broken = base64_encode(kKeyPem) + "!";
-  write_file(dir / "config", kubeconfig_with(kServer, "    client-certificate-data: " + base64_encode(kCertPem) +
-                                                          "\n    client-key-data: '" + broken + "'\n"));
-  auto config = load_kubeconfig(dir / "config");
-  ASSERT_THAT(config, HasCode(ErrorCode::kInvalidArgument));
-  EXPECT_THAT(message_of(config), HasSubstr("users[admin].client-key-data: not valid base64"));
-  EXPECT_TRUE(reveals_nothing_of(message_of(config), broken));
-}
+struct SecretCase {
+  std::string name;
+  std::string kubeconfig;
+  std::optional<ErrorCode> code;     // none: any error (what the file system makes of the name)
+  std::string names;                 // the field the message must name
+  std::vector<std::string> secrets;  // no 16-byte run of any may appear in the message
+};
 
-TEST(LoadKubeconfig, KeyPastedIntoThePathFieldIsNotEchoed) {
+void PrintTo(const SecretCase& c, std::ostream* os) { *os << c.name; }
+
+class SecretInBrokenKubeconfig : public ::testing::TestWithParam<SecretCase> {};
+
+TEST_P(SecretInBrokenKubeconfig, IsNeverEchoed) {
+  const SecretCase& c = GetParam();
   TempDir dir;
-  // Easy mistakes: the PEM, or its base64, put in client-key instead of client-key-data.
-  for (const std::string& pasted : {block(kKeyPem, 6), base64_encode(kKeyPem)}) {
-    write_file(dir / "config", kubeconfig_with(kServer, "    client-certificate-data: " + base64_encode(kCertPem) +
-                                                            "\n    client-key: " + pasted + "\n"));
-    auto config = load_kubeconfig(dir / "config");
-    ASSERT_FALSE(config.ok());
-    EXPECT_THAT(message_of(config), HasSubstr("users[admin].client-key: "));
-    EXPECT_TRUE(reveals_nothing_of(message_of(config), kKeyPem));
-    EXPECT_TRUE(reveals_nothing_of(message_of(config), base64_encode(kKeyPem)));
+  write_file(dir / "client.key", kKeyPem);  // for the rows whose kubeconfig names it
+  write_file(dir / "config", c.kubeconfig);
+  auto config = load_kubeconfig(dir / "config");
+  ASSERT_FALSE(config.ok());
+  if (c.code) {
+    EXPECT_THAT(config, HasCode(*c.code));
   }
+  EXPECT_THAT(message_of(config), HasSubstr(c.names));
+  for (const std::string& secret : c.secrets) EXPECT_TRUE(reveals_nothing_of(message_of(config), secret));
 }
 
-TEST(LoadKubeconfig, TokenPastedIntoTokenFileIsNotEchoed) {
-  TempDir dir;
-  const std::string token = "eyJhbGciOiJSUzI1NiIsImtpZCI6IjEyMyJ9.secret-part";
-  write_file(dir / "config", kubeconfig_with(kServer, "    tokenFile: " + token + "\n"));
-  auto config = load_kubeconfig(dir / "config");
-  ASSERT_THAT(config, HasCode(ErrorCode::kNotFound));
-  EXPECT_TRUE(reveals_nothing_of(message_of(config), token));
-}
+const std::string kCertData = "    client-certificate-data: " + base64_encode(kCertPem) + "\n";
+// Valid base64 of the key with one bad character at the end.
+const std::string kBrokenKeyData = base64_encode(kKeyPem) + "!";
+const std::string kToken = "eyJhbGciOiJSUzI1NiIsImtpZCI6IjEyMyJ9.secret-part";
 
-TEST(LoadKubeconfig, KeyFileContentIsNotEchoedWhenAnotherFieldIsBroken) {
-  TempDir dir;
-  write_file(dir / "client.key", kKeyPem);
-  write_file(dir / "config", kubeconfig_with(kServer, "    client-key: client.key\n"));
-  auto config = load_kubeconfig(dir / "config");
-  ASSERT_THAT(config, HasCode(ErrorCode::kInvalidArgument));
-  EXPECT_THAT(message_of(config), HasSubstr("users[admin].client-key: set without client-certificate"));
-  EXPECT_TRUE(reveals_nothing_of(message_of(config), kKeyPem));
-}
-
-TEST(LoadKubeconfig, KeyDataIsNotEchoedWhenTheYamlIsBroken) {
-  TempDir dir;
-  write_file(dir / "config", inline_kubeconfig() + "  broken: [\n");
-  auto config = load_kubeconfig(dir / "config");
-  ASSERT_THAT(config, HasCode(ErrorCode::kInvalidArgument));
-  EXPECT_THAT(message_of(config), HasSubstr(": not YAML: "));
-  EXPECT_TRUE(reveals_nothing_of(message_of(config), base64_encode(kKeyPem)));
-}
+INSTANTIATE_TEST_SUITE_P(
+    Secrets, SecretInBrokenKubeconfig,
+    ::testing::Values(
+        SecretCase{"BrokenKeyData",
+                   kubeconfig_with(kServer, kCertData + "    client-key-data: '" + kBrokenKeyData + "'\n"),
+                   ErrorCode::kInvalidArgument,
+                   "users[admin].client-key-data: not valid base64",
+                   {kBrokenKeyData}},
+        // Easy mistakes: the PEM, or its base64, put in client-key instead of client-key-data.
+        SecretCase{"KeyPemPastedIntoThePathField",
+                   kubeconfig_with(kServer, kCertData + "    client-key: " + block(kKeyPem, 6) + "\n"),
+                   std::nullopt,
+                   "users[admin].client-key: ",
+                   {kKeyPem, base64_encode(kKeyPem)}},
+        SecretCase{"KeyBase64PastedIntoThePathField",
+                   kubeconfig_with(kServer, kCertData + "    client-key: " + base64_encode(kKeyPem) + "\n"),
+                   std::nullopt,
+                   "users[admin].client-key: ",
+                   {kKeyPem, base64_encode(kKeyPem)}},
+        SecretCase{"TokenPastedIntoTokenFile",
+                   kubeconfig_with(kServer, "    tokenFile: " + kToken + "\n"),
+                   ErrorCode::kNotFound,
+                   "users[admin].tokenFile: ",
+                   {kToken}},
+        SecretCase{"KeyFileContentWhenAnotherFieldIsBroken",
+                   kubeconfig_with(kServer, "    client-key: client.key\n"),
+                   ErrorCode::kInvalidArgument,
+                   "users[admin].client-key: set without client-certificate",
+                   {kKeyPem}},
+        SecretCase{"KeyDataWhenTheYamlIsBroken",
+                   inline_kubeconfig() + "  broken: [\n",
+                   ErrorCode::kInvalidArgument,
+                   ": not YAML: ",
+                   {base64_encode(kKeyPem)}}),
+    [](const ::testing::TestParamInfo<SecretCase>& info) { return info.param.name; });
 
 // ---- load_in_cluster ----
 
