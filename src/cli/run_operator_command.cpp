@@ -6,6 +6,7 @@
 #include "cli/commands.hpp"
 #include "cli/flags.hpp"
 #include "cli/usage.hpp"
+#include "controller/secure_service_operator.hpp"
 #include "kube/rest_client.hpp"
 #include "kube/runtime.hpp"
 #include "metrics/registry.hpp"
@@ -32,16 +33,15 @@ Result<double> number_flag(const std::string& name, const std::string& value, do
   return invalid_argument("--" + name + ": \"" + value + "\" is not a number of at least " + std::to_string(int(min)));
 }
 
-// controller-runtime's leader election namespace when none is given: the pod's own
-// namespace (POD_NAMESPACE from the downward API, else the service account's namespace file).
-Result<std::string> default_lease_namespace(const std::map<std::string, std::string>& env) {
+// The pod's own namespace (POD_NAMESPACE from the downward API, else the service account's
+// namespace file): where controller-runtime puts its Lease, and where the cluster CA lives.
+Result<std::string> pod_namespace(const std::map<std::string, std::string>& env) {
   if (auto it = env.find("POD_NAMESPACE"); it != env.end() && !it->second.empty()) return it->second;
   std::ifstream file(kServiceAccountNamespaceFile);
   std::string ns((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
   while (!ns.empty() && std::isspace(static_cast<unsigned char>(ns.back()))) ns.pop_back();
   if (!ns.empty()) return ns;
-  return failed_precondition(
-      "not running in a cluster, so the lease's namespace is unknown: pass --leader-election-namespace");
+  return failed_precondition("not running in a cluster, so the pod's namespace is unknown");
 }
 
 }  // namespace
@@ -50,6 +50,8 @@ int run_operator(const std::vector<std::string>& args, CommandContext& ctx) {
   std::string kubeconfig, health = ":8081", metrics_address = ":8080", lease_id = "secureservice-operator", lease_ns,
                           lease_duration = "15s", renew_deadline = "10s", retry_period = "2s", workers = "2",
                           qps = "20", burst = "30", log_format = "text", log_level = "info", grace = "30s";
+  std::string watch_namespaces, cluster_domain = "cluster.local", trust_domain = "cluster.local", ca_secret,
+                                ca_propagation = "5m", ca_overlap = "24h";
   bool leader_elect = false;
   FlagSet flags(kCommand, "",
                 "Runs the operator against a cluster: it serves /healthz and /readyz, and /metrics for Prometheus,\n"
@@ -71,13 +73,16 @@ int run_operator(const std::vector<std::string>& args, CommandContext& ctx) {
   flags.add_string("log-format", 0, &log_format, "text or json");
   flags.add_string("log-level", 0, &log_level, "debug, info, warn or error");
   flags.add_string("graceful-shutdown-timeout", 0, &grace, "how long SIGTERM waits for reconciles in flight");
-  auto positional = flags.parse(args);
-  if (!positional.ok()) return usage_error(ctx, kCommand, positional.error().describe());
-  if (flags.help_requested()) {
-    ctx.out << flags.usage();
-    return kExitOk;
-  }
-  if (!positional->empty()) return usage_error(ctx, kCommand, "unexpected argument \"" + positional->front() + "\"");
+  flags.add_string("namespace", 0, &watch_namespaces, "watch only these namespaces (comma-separated); default: all");
+  flags.add_string("cluster-domain", 0, &cluster_domain, "the cluster's DNS domain, in every certificate's DNS names");
+  flags.add_string("trust-domain", 0, &trust_domain, "the SPIFFE trust domain of workload identities");
+  flags.add_string("ca-secret", 0, &ca_secret,
+                   "NAMESPACE/NAME of the cluster CA Secret, created on first start; default: "
+                   "the pod's namespace/secureservice-operator-ca");
+  flags.add_string("ca-rotation-propagation", 0, &ca_propagation,
+                   "how long a new CA is trusted before it signs (kubelet must refresh mounted Secrets first)");
+  flags.add_string("ca-rotation-overlap", 0, &ca_overlap, "how long the previous CA stays trusted after a rotation");
+  if (auto code = parse_or_exit_code(flags, args, ctx)) return *code;
 
   log::Format format;
   log::Level level;
@@ -91,6 +96,7 @@ int run_operator(const std::vector<std::string>& args, CommandContext& ctx) {
   options.health_probe_bind_address = health;
   options.metrics_bind_address = metrics_address;
   kube::RestClient::Options client_options;
+  controller::OperatorOptions operator_options;
   Status parsed = [&]() -> Status {
     SSO_ASSIGN_OR_RETURN(options.graceful_shutdown_timeout, duration_flag("graceful-shutdown-timeout", grace));
     SSO_ASSIGN_OR_RETURN(client_options.qps, number_flag("kube-api-qps", qps, 0));
@@ -105,6 +111,24 @@ int run_operator(const std::vector<std::string>& args, CommandContext& ctx) {
     SSO_ASSIGN_OR_RETURN(le.renew_deadline, duration_flag("leader-elect-renew-deadline", renew_deadline));
     SSO_ASSIGN_OR_RETURN(le.retry_period, duration_flag("leader-elect-retry-period", retry_period));
     if (leader_elect) options.leader_election = le;
+    SSO_ASSIGN_OR_RETURN(auto propagation, duration_flag("ca-rotation-propagation", ca_propagation));
+    SSO_ASSIGN_OR_RETURN(auto overlap, duration_flag("ca-rotation-overlap", ca_overlap));
+    operator_options.ca.propagation = std::chrono::duration_cast<std::chrono::seconds>(propagation);
+    operator_options.ca.overlap = std::chrono::duration_cast<std::chrono::seconds>(overlap);
+    operator_options.settings = {cluster_domain, trust_domain};
+    for (size_t start = 0; start < watch_namespaces.size();) {
+      size_t comma = watch_namespaces.find(',', start);
+      if (comma == std::string::npos) comma = watch_namespaces.size();
+      if (comma > start) operator_options.namespaces.push_back(watch_namespaces.substr(start, comma - start));
+      start = comma + 1;
+    }
+    if (!ca_secret.empty()) {
+      const auto slash = ca_secret.find('/');
+      if (slash == std::string::npos || slash == 0 || slash + 1 == ca_secret.size())
+        return invalid_argument("--ca-secret: want NAMESPACE/NAME, got \"" + ca_secret + "\"");
+      operator_options.ca_namespace = ca_secret.substr(0, slash);
+      operator_options.ca_name = ca_secret.substr(slash + 1);
+    }
     return ok_status();
   }();
   if (!parsed.ok()) return usage_error(ctx, kCommand, parsed.error().describe());
@@ -114,13 +138,19 @@ int run_operator(const std::vector<std::string>& args, CommandContext& ctx) {
   if (!config.ok()) return command_error(ctx, kCommand, config.error().describe());
   if (options.leader_election) {
     if (options.leader_election->lease_namespace.empty()) {
-      auto ns = default_lease_namespace(env);
-      if (!ns.ok()) return command_error(ctx, kCommand, ns.error().describe());
+      auto ns = pod_namespace(env);
+      if (!ns.ok()) return command_error(ctx, kCommand, ns.error().describe() + ": pass --leader-election-namespace");
       options.leader_election->lease_namespace = *ns;
     }
     auto identity = kube::default_leader_identity();
     if (!identity.ok()) return command_error(ctx, kCommand, identity.error().describe());
     options.leader_election->identity = *identity;
+  }
+
+  if (operator_options.ca_namespace.empty()) {
+    auto ns = pod_namespace(env);
+    if (!ns.ok()) return command_error(ctx, kCommand, ns.error().describe() + ": pass --ca-secret");
+    operator_options.ca_namespace = *ns;
   }
 
   metrics::Registry registry;
@@ -130,6 +160,8 @@ int run_operator(const std::vector<std::string>& args, CommandContext& ctx) {
   log::info("setup", "starting", {{"cluster", config->source}, {"server", config->server}});
 
   kube::Runtime runtime(**client, registry, options);
+  auto secure_services = controller::SecureServiceOperator::create(runtime, **client, registry, operator_options);
+  if (!secure_services.ok()) return command_error(ctx, kCommand, secure_services.error().describe());
   kube::StopSignal never;
   const kube::StopSignal& stop = ctx.stop ? *ctx.stop : never;
   Status ran = runtime.run(stop);

@@ -1,35 +1,17 @@
 // The operator's `run` command as a process against the API test server: probes, metrics
 // checked by promtool, one leader among two replicas, and SIGTERM ending in exit 0 with the
 // Lease released.
-#include <gmock/gmock.h>
-// After gtest: cpprestsdk defines a macro U that gtest's templates would trip on.
-#include <cpprest/http_client.h>
 #include <signal.h>
 
 #include "api_test_client.hpp"
 #include "kube_test_server.hpp"
+#include "operator_process.hpp"
 #include "process.hpp"
 
 namespace sso::testing {
 namespace {
 
 using ::testing::HasSubstr;
-
-int http_code(uint16_t port, const std::string& path, std::string* body = nullptr) {
-  try {
-    web::http::client::http_client client("http://127.0.0.1:" + std::to_string(port));
-    auto res = client.request(web::http::methods::GET, path).get();
-    if (body) *body = res.extract_string().get();
-    return res.status_code();
-  } catch (const std::exception&) {
-    return 0;
-  }
-}
-
-uint16_t free_port() {
-  static uint16_t next = static_cast<uint16_t>(20000 + (getpid() % 20000));
-  return next += 2;
-}
 
 class OperatorRun : public ::testing::Test {
  protected:
@@ -40,16 +22,35 @@ class OperatorRun : public ::testing::Test {
     kubeconfig_ = dir_.file("kubeconfig");
     server_->admin_kubeconfig(kubeconfig_);
     api_ = std::make_unique<ApiTestClient>(server_->url(), server_->ca_pem(), server_->admin_token());
+    // The operator watches SecureServices: without their CRD it would never become ready, as
+    // controller-runtime's manager would not either.
+    auto crd = run_process({SSO_KUBECTL_BIN, "--kubeconfig", kubeconfig_, "apply", "-f", SSO_CRDS_DIR});
+    ASSERT_EQ(crd.exit_code, 0) << crd.err;
   }
 
   std::unique_ptr<BackgroundProcess> start_operator(const std::string& name, uint16_t port) {
-    return std::make_unique<BackgroundProcess>(
-        std::vector<std::string>{
-            SSO_OPERATOR_BIN, "run", "--kubeconfig", kubeconfig_, "--leader-elect", "--leader-election-namespace",
-            "default", "--health-probe-bind-address", "127.0.0.1:" + std::to_string(port), "--metrics-bind-address",
-            "127.0.0.1:" + std::to_string(port + 1), "--leader-elect-lease-duration", "2s",
-            "--leader-elect-renew-deadline", "1500ms", "--leader-elect-retry-period", "200ms", "--log-format", "json"},
-        dir_.file(name + ".log"));
+    return std::make_unique<BackgroundProcess>(std::vector<std::string>{SSO_OPERATOR_BIN,
+                                                                        "run",
+                                                                        "--kubeconfig",
+                                                                        kubeconfig_,
+                                                                        "--leader-elect",
+                                                                        "--leader-election-namespace",
+                                                                        "default",
+                                                                        "--health-probe-bind-address",
+                                                                        "127.0.0.1:" + std::to_string(port),
+                                                                        "--metrics-bind-address",
+                                                                        "127.0.0.1:" + std::to_string(port + 1),
+                                                                        "--leader-elect-lease-duration",
+                                                                        "2s",
+                                                                        "--leader-elect-renew-deadline",
+                                                                        "1500ms",
+                                                                        "--leader-elect-retry-period",
+                                                                        "200ms",
+                                                                        "--log-format",
+                                                                        "json",
+                                                                        "--ca-secret",
+                                                                        "default/secureservice-operator-ca"},
+                                               dir_.file(name + ".log"));
   }
 
   std::string holder() {
@@ -64,7 +65,7 @@ class OperatorRun : public ::testing::Test {
 };
 
 TEST_F(OperatorRun, ServesProbesAndMetricsThatPromtoolAccepts) {
-  const uint16_t port = free_port();
+  const uint16_t port = free_port_pair();
   auto op = start_operator("solo", port);
   ASSERT_TRUE(eventually([&] { return http_code(port, "/readyz") == 200; })) << op->output();
   EXPECT_EQ(http_code(port, "/healthz"), 200);
@@ -86,8 +87,8 @@ TEST_F(OperatorRun, ServesProbesAndMetricsThatPromtoolAccepts) {
 }
 
 TEST_F(OperatorRun, OneOfTwoReplicasLeadsAndTheOtherTakesOverOnSigterm) {
-  const uint16_t a_port = free_port();
-  const uint16_t b_port = free_port();
+  const uint16_t a_port = free_port_pair();
+  const uint16_t b_port = free_port_pair();
   auto a = start_operator("a", a_port);
   ASSERT_TRUE(eventually([&] { return !holder().empty() && holder() != "<none>"; })) << a->output();
   const std::string first = holder();

@@ -1,0 +1,104 @@
+#include "controller/secure_service_operator.hpp"
+
+#include "api/secure_service.hpp"
+#include "kube/label_selector.hpp"
+#include "kube/resource.hpp"
+
+namespace sso::controller {
+
+using nlohmann::json;
+
+namespace {
+
+constexpr const char* kCaKey = "cluster-ca";
+
+std::string managed_selector() { return std::string(api::kManagedByLabel) + "=" + std::string(api::kManagedByValue); }
+
+// The SecureService an owned object belongs to, by its secureservice.io/name label.
+std::vector<std::string> owner_key(const json& object) {
+  const auto labels = kube::labels_of(object);
+  auto it = labels.find(std::string(api::kNameLabel));
+  if (it == labels.end()) return {};
+  return {kube::object_key(kube::namespace_of(object), it->second)};
+}
+
+}  // namespace
+
+Result<std::unique_ptr<SecureServiceOperator>> SecureServiceOperator::create(kube::Runtime& runtime,
+                                                                             kube::RestClient& client,
+                                                                             metrics::Registry& registry,
+                                                                             OperatorOptions options) {
+  if (options.ca_namespace.empty()) return invalid_argument("the cluster CA Secret needs a namespace (--ca-secret)");
+  std::unique_ptr<SecureServiceOperator> op(new SecureServiceOperator(registry));
+  std::vector<std::string> namespaces = options.namespaces;
+  if (namespaces.empty()) namespaces.push_back("");
+
+  // One informer per watched namespace and kind; owned kinds are label-selected, so the
+  // caches hold only what the operator wrote (as cert-manager filters its Secret informer).
+  std::vector<kube::Informer*> services, secrets, policies, bundles;
+  for (const auto& ns : namespaces) {
+    auto& s = runtime.add_informer({.type = api::secure_services(), .ns = ns, .resync = std::chrono::minutes(10)});
+    s.add_index(kClientIndex, allowed_client_keys);
+    services.push_back(&s);
+    secrets.push_back(
+        &runtime.add_informer({.type = kube::resources::secrets(), .ns = ns, .label_selector = managed_selector()}));
+    policies.push_back(&runtime.add_informer(
+        {.type = kube::resources::network_policies(), .ns = ns, .label_selector = managed_selector()}));
+    bundles.push_back(&runtime.add_informer(
+        {.type = kube::resources::config_maps(), .ns = ns, .label_selector = managed_selector()}));
+  }
+  auto& ca_secret = runtime.add_informer({.type = kube::resources::secrets(),
+                                          .ns = options.ca_namespace,
+                                          .field_selector = "metadata.name=" + options.ca_name});
+
+  auto cache_set = [&](const std::vector<kube::Informer*>& informers) {
+    CacheSet set;
+    for (size_t i = 0; i < informers.size(); ++i) set.add(namespaces[i], informers[i]->cache());
+    return set;
+  };
+  CacheSet service_caches = cache_set(services);
+
+  op->services_ = std::make_unique<SecureServiceReconciler>(
+      SecureServiceReconciler::Deps{client, service_caches, cache_set(secrets), cache_set(policies), cache_set(bundles),
+                                    op->ca_source_, runtime.events(), op->metrics_, op->clock_, options.settings});
+  auto& service_controller = runtime.add_controller(
+      "secureservice", [r = op->services_.get()](const std::string& key) { return r->reconcile(key); });
+
+  auto enqueue_all_services = [service_caches, &service_controller]() {
+    for (const auto& o : service_caches.list()) service_controller.queue().add(kube::object_key(*o));
+  };
+  op->ca_ =
+      std::make_unique<CaReconciler>(CaReconciler::Deps{client, ca_secret.cache(), op->ca_source_, runtime.events(),
+                                                        op->metrics_, op->clock_, enqueue_all_services},
+                                     options.ca_namespace, options.ca_name, options.ca);
+  auto& ca_controller =
+      runtime.add_controller("cluster-ca", [r = op->ca_.get()](const std::string& key) { return r->reconcile(key); });
+
+  for (auto* informer : services) {
+    // A service, the services that allow it as a client (their ingress names its pods), and
+    // its own clients (their egress names its pods, when restricted).
+    runtime.enqueue(*informer, service_controller, [service_caches](const json& o) {
+      std::vector<std::string> keys = {kube::object_key(o)};
+      for (const auto& server : service_caches.by_index(kClientIndex, kube::object_key(o)))
+        keys.push_back(kube::object_key(*server));
+      for (auto& client_key : allowed_client_keys(o)) keys.push_back(std::move(client_key));
+      return keys;
+    });
+  }
+  for (auto* informer : secrets) runtime.enqueue(*informer, service_controller, owner_key);
+  for (auto* informer : policies) runtime.enqueue(*informer, service_controller, owner_key);
+  for (auto* informer : bundles) {
+    // The shared trust bundle: any service of the namespace puts it back.
+    runtime.enqueue(*informer, service_controller, [service_caches](const json& o) {
+      std::vector<std::string> keys;
+      for (const auto& s : service_caches.list_namespace(kube::namespace_of(o))) keys.push_back(kube::object_key(*s));
+      return keys;
+    });
+  }
+  runtime.enqueue(ca_secret, ca_controller, [](const json&) { return std::vector<std::string>{kCaKey}; });
+  // The CA controller also runs once at start, when the Secret does not exist yet.
+  ca_controller.queue().add(kCaKey);
+  return op;
+}
+
+}  // namespace sso::controller

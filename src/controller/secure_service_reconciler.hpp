@@ -1,0 +1,62 @@
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "api/secure_service.hpp"
+#include "base/time.hpp"
+#include "controller/ca_source.hpp"
+#include "controller/cache_set.hpp"
+#include "controller/desired_policies.hpp"
+#include "controller/status.hpp"
+#include "kube/controller.hpp"
+#include "kube/event_recorder.hpp"
+#include "kube/rest_client.hpp"
+#include "metrics/secure_service_metrics.hpp"
+
+namespace sso::controller {
+
+// The index on the SecureService cache that files each service under the keys
+// ("ns/name") of the SecureServices it allows as clients: who must be looked at again when a
+// client's selector or service account changes.
+inline constexpr const char* kClientIndex = "allowed-client";
+std::vector<std::string> allowed_client_keys(const nlohmann::json& secure_service);
+
+// Reconciles one SecureService: gather (caches, the CA), decide (pure builders and the PKI
+// engine's decision), write only what differs, then the status. See README "SecureService".
+class SecureServiceReconciler {
+ public:
+  struct Deps {
+    kube::RestClient& client;
+    CacheSet services;
+    CacheSet secrets;           // the Secrets the operator manages (label-selected)
+    CacheSet network_policies;  // likewise
+    CacheSet config_maps;       // the trust bundles
+    CaSource& cluster_ca;
+    kube::EventRecorder& events;
+    metrics::SecureServiceMetrics& metrics;
+    const Clock& clock;
+    ClusterSettings settings;
+  };
+  explicit SecureServiceReconciler(Deps deps) : d_(std::move(deps)) {}
+
+  Result<kube::ReconcileResult> reconcile(const std::string& key);
+
+ private:
+  struct Outcome;
+  Result<kube::ReconcileResult> finalize(const nlohmann::json& object);
+  Status ensure_finalizer(const nlohmann::json& object);
+  void reconcile_identity(const api::SecureService& service, const nlohmann::json& object, Outcome& out);
+  void reconcile_policies(const api::SecureService& service, const nlohmann::json& object, Outcome& out);
+  void reconcile_trust_bundle(const api::SecureService& service, Outcome& out);
+  Status sync_mesh(const api::SecureService& service, const nlohmann::json& object,
+                   const std::vector<nlohmann::json>& desired, Outcome& out);
+  Status write_status(const nlohmann::json& object, const std::vector<Condition>& conditions,
+                      const std::optional<CertificateStatus>& certificate);
+
+  Deps d_;
+};
+
+}  // namespace sso::controller
