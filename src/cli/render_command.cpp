@@ -1,0 +1,270 @@
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <ostream>
+#include <set>
+
+#include "api/secure_service.hpp"
+#include "base/base64.hpp"
+#include "cli/commands.hpp"
+#include "cli/flags.hpp"
+#include "cli/usage.hpp"
+#include "controller/cluster_ca.hpp"
+#include "controller/desired_policies.hpp"
+#include "controller/identity_secret.hpp"
+#include "controller/peers.hpp"
+#include "kube/manifest_yaml.hpp"
+#include "kube/resource.hpp"
+#include "pki/revocation.hpp"
+
+namespace sso::cli {
+namespace {
+
+using nlohmann::json;
+
+constexpr const char* kCommand = "render";
+// A CA file is a few certificates at most; refuse anything that is clearly not one.
+constexpr std::uintmax_t kMaxCaFileBytes = 1 << 20;
+
+// A SecureService of the input and where it came from ("shop.yaml: document 2").
+struct Input {
+  api::SecureService service;
+  std::string where;
+};
+
+Result<std::string> read_file(const std::string& path) {
+  std::ifstream file(path, std::ios::binary);
+  if (!file) return not_found(path + ": cannot open the file");
+  return std::string(std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>());
+}
+
+Result<std::string> read_input(const std::string& path, std::istream& in) {
+  if (path != "-") return read_file(path);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+// What -f names, as kubectl reads it: a file, "-" for stdin, or a directory's .yaml, .yml and
+// .json files (not recursive), in name order so that the output does not depend on the disk.
+Result<std::vector<std::string>> expand_paths(const std::vector<std::string>& paths) {
+  std::vector<std::string> files;
+  for (const auto& path : paths) {
+    std::error_code ec;
+    if (path == "-" || !std::filesystem::is_directory(path, ec)) {
+      files.push_back(path);
+      continue;
+    }
+    std::vector<std::string> found;
+    for (const auto& entry : std::filesystem::directory_iterator(path, ec)) {
+      const std::string ext = entry.path().extension().string();
+      if (entry.is_regular_file() && (ext == ".yaml" || ext == ".yml" || ext == ".json"))
+        found.push_back(entry.path().string());
+    }
+    if (ec) return failed_precondition(path + ": " + ec.message());
+    std::sort(found.begin(), found.end());
+    files.insert(files.end(), found.begin(), found.end());
+  }
+  return files;
+}
+
+// Where each object kube::read_manifests returns for `text` came from, numbered as its errors
+// number them: empty documents count, a List's items are named by index.
+std::vector<std::string> document_names(const std::string& text, const std::string& source) {
+  std::vector<std::string> names;
+  std::vector<YAML::Node> docs;
+  try {
+    docs = YAML::LoadAll(text);
+  } catch (const YAML::Exception&) {
+    return names;  // read_manifests has already reported it
+  }
+  for (size_t i = 0; i < docs.size(); ++i) {
+    const std::string where = source + ": document " + std::to_string(i + 1);
+    if (docs[i].IsNull()) continue;
+    const YAML::Node items = docs[i].IsMap() ? docs[i]["items"] : YAML::Node();
+    if (docs[i].IsMap() && docs[i]["kind"] && docs[i]["kind"].IsScalar() && docs[i]["kind"].Scalar() == "List" &&
+        items.IsSequence()) {
+      for (size_t j = 0; j < items.size(); ++j) names.push_back(where + ": items[" + std::to_string(j) + "]");
+      continue;
+    }
+    names.push_back(where);
+  }
+  return names;
+}
+
+bool is_secure_service_kind(const json& object) {
+  const std::string api_version = kube::string_field(object, "apiVersion");
+  return kube::string_field(object, "kind") == api::kKind && api_version.starts_with(std::string(api::kGroup) + "/");
+}
+
+// The SecureServices of every file, parsed and defaulted as the API server would; other kinds
+// are skipped (an input is often a whole app's manifests).
+Result<std::vector<Input>> read_secure_services(const std::vector<std::string>& paths, std::istream& in) {
+  SSO_ASSIGN_OR_RETURN(auto files, expand_paths(paths));
+  std::vector<Input> inputs;
+  std::map<std::string, std::string> seen;  // ns/name -> where
+  for (const auto& file : files) {
+    const std::string source = file == "-" ? "<stdin>" : file;
+    SSO_ASSIGN_OR_RETURN(std::string text, read_input(file, in));
+    SSO_ASSIGN_OR_RETURN(auto objects, kube::read_manifests(text, source));
+    const std::vector<std::string> names = document_names(text, source);
+    for (size_t i = 0; i < objects.size(); ++i) {
+      if (!is_secure_service_kind(objects[i])) continue;
+      const std::string where = i < names.size() ? names[i] : source + ": object " + std::to_string(i + 1);
+      if (objects[i]["apiVersion"] != api::kApiVersion)
+        return invalid_argument(where + ": apiVersion: Unsupported value: \"" +
+                                objects[i]["apiVersion"].get<std::string>() + "\": want \"" +
+                                std::string(api::kApiVersion) + "\"");
+      auto parsed = api::parse_secure_service(objects[i]);
+      if (!parsed.ok()) return invalid_argument(where + ": " + parsed.error().message());
+      const std::string key = kube::object_key(parsed->ns, parsed->name);
+      if (auto [it, inserted] = seen.emplace(key, where); !inserted)
+        return invalid_argument(where + ": SecureService " + key + " is also defined at " + it->second);
+      inputs.push_back({std::move(*parsed), where});
+    }
+  }
+  // One order whatever the order of the files: by namespace, then name.
+  std::sort(inputs.begin(), inputs.end(), [](const Input& a, const Input& b) {
+    return std::tie(a.service.ns, a.service.name) < std::tie(b.service.ns, b.service.name);
+  });
+  return inputs;
+}
+
+// The CA `ca create --out-dir DIR` writes: tls.crt, tls.key and, optionally, ca.crt (the roots
+// of an intermediate), loaded as the operator loads a CA Secret with those keys.
+Result<controller::ClusterCa> load_ca_dir(const std::string& dir, TimePoint now) {
+  json secret = {{"apiVersion", "v1"}, {"kind", "Secret"}, {"data", json::object()}};
+  for (const char* name : {"tls.crt", "tls.key", "ca.crt"}) {
+    const std::filesystem::path path = std::filesystem::path(dir) / name;
+    std::error_code ec;
+    if (!std::filesystem::exists(path, ec)) {
+      if (std::string(name) == "ca.crt") continue;
+      return failed_precondition(path.string() + ": does not exist (want the files 'ca create --out-dir' writes)");
+    }
+    const std::uintmax_t size = std::filesystem::file_size(path, ec);
+    if (ec) return failed_precondition(path.string() + ": " + ec.message());
+    if (size > kMaxCaFileBytes) return invalid_argument(path.string() + ": larger than 1 MiB: not a CA file");
+    SSO_ASSIGN_OR_RETURN(std::string bytes, read_file(path.string()));
+    secret["data"][name] = base64_encode(bytes);
+  }
+  SSO_ASSIGN_OR_RETURN(auto ca, controller::load_user_ca(secret, now), "--ca-dir " + dir);
+  if (ca.crl_pem.empty()) {
+    // The operator's cluster CA always publishes a CRL in the trust bundle; so does render's.
+    const controller::ClusterCaOptions defaults;
+    SSO_ASSIGN_OR_RETURN(ca.crl_pem,
+                         pki::sign_crl(ca.issuer, pki::RevocationList(), 1, now, now + defaults.crl_validity),
+                         "--ca-dir " + dir + ": sign a CRL");
+  }
+  return ca;
+}
+
+// A CA for this run only, minted as the operator mints its cluster CA on first start.
+Result<controller::ClusterCa> mint_ca(TimePoint now) {
+  const controller::ClusterCaOptions options;
+  SSO_ASSIGN_OR_RETURN(
+      auto step,
+      controller::next_ca_secret_step(json(nullptr), "secureservice-system", "secureservice-operator-ca", options, now),
+      "mint a CA");
+  if (!step.secret) return internal_error("mint a CA: no Secret was produced");
+  return controller::load_cluster_ca(*step.secret, now);
+}
+
+// Everything the controller writes for `inputs`, in order: per SecureService its identity
+// Secret, the trust bundle of its namespace (once, with the namespace's first service), then
+// its NetworkPolicy and mesh objects. Warnings go to `err`; key material never does.
+Result<std::vector<json>> render(const std::vector<Input>& inputs, const controller::ClusterCa& ca,
+                                 const controller::ClusterSettings& settings, TimePoint now, std::ostream& err) {
+  std::map<std::string, const api::SecureService*> by_key;
+  std::vector<api::SecureService> services;
+  services.reserve(inputs.size());
+  for (const auto& input : inputs) services.push_back(input.service);
+  for (const auto& s : services) by_key[kube::object_key(s.ns, s.name)] = &s;
+  auto lookup = [&](const std::string& ns, const std::string& name) -> const api::SecureService* {
+    auto it = by_key.find(kube::object_key(ns, name));
+    return it == by_key.end() ? nullptr : it->second;
+  };
+
+  std::vector<json> objects;
+  std::set<std::string> bundles;
+  std::map<std::string, std::string> secret_writers;  // ns/secretName -> the SecureService writing it
+  for (const auto& input : inputs) {
+    const api::SecureService& service = input.service;
+    const std::string key = kube::object_key(service.ns, service.name);
+    const std::string secret_key = kube::object_key(service.ns, service.tls.secret_name);
+    // The controller would refuse the second (SecretConflict): the Secret is owned by the first.
+    if (auto [it, inserted] = secret_writers.emplace(secret_key, key); !inserted)
+      return invalid_argument(input.where + ": spec.tls.secretName: SecureServices " + it->second + " and " + key +
+                              " would both write the Secret " + secret_key);
+    if (service.ca_secret_ref)
+      err << "warning: SecureService " << key << ": spec.issuer.caSecretRef " << service.ca_secret_ref->ns << "/"
+          << service.ca_secret_ref->name << " is not read offline; signed by the render CA instead\n";
+    if (service.tls.pkcs12)
+      err << "warning: SecureService " << key
+          << ": spec.tls.keystores.pkcs12: the password Secret is not read offline; keystore.p12 is left out\n";
+
+    SSO_ASSIGN_OR_RETURN(auto request, api::identity_request(service, settings.cluster_domain, settings.trust_domain),
+                         input.where);
+    SSO_ASSIGN_OR_RETURN(auto plan,
+                         controller::plan_identity_secret({service, request, ca, json(nullptr), std::nullopt, now}),
+                         input.where + ": plan the identity Secret " + secret_key);
+    objects.push_back(std::move(plan.secret));
+    if (bundles.insert(service.ns).second) objects.push_back(controller::build_trust_bundle(service.ns, ca));
+
+    const auto clients = controller::resolve_clients(service, lookup);
+    for (const auto& peer : clients)
+      if (peer.is_secure_service() && !peer.found)
+        err << "warning: SecureService " << key << ": spec.allowedClients: no SecureService " << peer.ns << "/"
+            << peer.secure_service << " in the input; nothing is allowed for it (as the operator does until it "
+            << "exists)\n";
+    std::vector<controller::Peer> servers;
+    if (service.restrict_egress) servers = controller::servers_of(service, services);
+    auto policies = controller::desired_policy_objects(service, clients, servers, settings);
+    objects.insert(objects.end(), std::make_move_iterator(policies.begin()), std::make_move_iterator(policies.end()));
+  }
+  return objects;
+}
+
+}  // namespace
+
+int run_render(const std::vector<std::string>& args, CommandContext& ctx) {
+  std::vector<std::string> files;
+  std::string ca_dir;
+  controller::ClusterSettings settings;
+  FlagSet flags(kCommand, "",
+                "Prints every object the operator would write for the SecureServices in FILE (the identity\n"
+                "Secret with a real key and certificate, the namespace's trust-bundle ConfigMap, the\n"
+                "NetworkPolicy and the Istio or Linkerd objects) as one YAML stream, without a cluster: for\n"
+                "review and GitOps. Other kinds in FILE are skipped; allowedClients are resolved against the\n"
+                "SecureServices given. The output holds private keys: treat it as a Secret.");
+  flags.add_string_list("filename", 'f', &files, "a manifest file, a directory of them, or - for stdin (repeatable)");
+  flags.add_string("ca-dir", 0, &ca_dir,
+                   "sign with the CA in this directory (tls.crt, tls.key, as 'ca create --out-dir' writes); "
+                   "default: a CA minted for this run");
+  flags.add_string("cluster-domain", 0, &settings.cluster_domain,
+                   "the cluster's DNS domain, in certificates' DNS names");
+  flags.add_string("trust-domain", 0, &settings.trust_domain, "the SPIFFE trust domain of workload identities");
+  if (auto code = parse_or_exit_code(flags, args, ctx)) return *code;
+  if (files.empty()) return usage_error(ctx, kCommand, "-f FILE is required");
+  const TimePoint now = ctx.clock.now();
+
+  auto inputs = read_secure_services(files, ctx.in);
+  if (!inputs.ok()) return command_error(ctx, kCommand, inputs.error().describe());
+  if (inputs->empty()) return command_error(ctx, kCommand, "no SecureService in the input");
+
+  auto ca = ca_dir.empty() ? mint_ca(now) : load_ca_dir(ca_dir, now);
+  if (!ca.ok()) return command_error(ctx, kCommand, ca.error().describe());
+  if (ca_dir.empty())
+    ctx.err << "note: no --ca-dir: signed by a CA minted for this run (\"" << ca->issuer.certificate().subject()
+            << "\"), whose key is not kept; pass --ca-dir with the files of 'ca create --out-dir' to sign with "
+            << "your CA\n";
+
+  auto objects = render(*inputs, *ca, settings, now, ctx.err);
+  if (!objects.ok()) return command_error(ctx, kCommand, objects.error().describe());
+  ctx.out << kube::write_manifests(*objects);
+  return kExitOk;
+}
+
+}  // namespace sso::cli
