@@ -158,7 +158,9 @@ Result<CaSecretStep> next_ca_secret_step(const json& current, const std::string&
                      ") now signs; the previous CA stays trusted until " + format_rfc3339(now + options.overlap);
       checks = {now + options.overlap, pki::renewal_time(next.certificate(), std::nullopt)};
     } else {
-      checks.push_back(*promote_after);
+      // Only the promotion is pending: the renewal time that started the rotation is past, and
+      // looking again then would re-read the Secret every second until the promotion.
+      checks = {*promote_after};
     }
   } else if (!annotation(current, kRotateAnnotation).empty() || now >= renewal) {
     // Stage: trusted everywhere first, signing only after the bundle has reached every pod.
@@ -185,7 +187,7 @@ Result<CaSecretStep> next_ca_secret_step(const json& current, const std::string&
     step.reason = "PreviousCARetired";
     step.message = "the previous CA's overlap ended; the bundle holds the issuing CA only";
   } else {
-    if (retire_after) checks.push_back(*retire_after);
+    if (retire_after && *retire_after > now) checks.push_back(*retire_after);
   }
 
   // The CRL is re-signed at half its validity, and whenever the signer changes.
@@ -201,11 +203,15 @@ Result<CaSecretStep> next_ca_secret_step(const json& current, const std::string&
     step.next_check = *std::min_element(checks.begin(), checks.end());
     return step;
   }
-  const bool crl_signed_now = step.reason == "CRLRenewed" || step.reason == "RotationPromoted" || !crl_signed_at;
-  const TimePoint signed_at = crl_signed_now ? now : *crl_signed_at;
   annotations[kCrlNumberAnnotation] = std::to_string(crl_number);
-  annotations[kCrlSignedAtAnnotation] = format_rfc3339(signed_at);
-  checks.push_back(signed_at + options.crl_validity / 2);
+  // A CRL of unknown age keeps no signing time, so that the next step re-signs it; stamping it
+  // with `now` could let it lapse unseen.
+  const bool crl_signed_now = step.reason == "CRLRenewed" || step.reason == "RotationPromoted";
+  if (crl_signed_now || crl_signed_at) {
+    const TimePoint signed_at = crl_signed_now ? now : *crl_signed_at;
+    annotations[kCrlSignedAtAnnotation] = format_rfc3339(signed_at);
+    checks.push_back(signed_at + options.crl_validity / 2);
+  }
   step.secret = build_secret(current, ns, name, d, annotations);
   step.next_check = *std::min_element(checks.begin(), checks.end());
   return step;
