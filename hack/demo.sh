@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# make demo: what the operator can do today, shown as a user would see it, against the
+# make demo: the operator's main job, shown as a user would see it with kubectl, against the
 # project's own Kubernetes API test server (the embedded default cluster).
 # Everything lives in a temporary folder and a server that stop with the script: safe to run twice.
 set -euo pipefail
@@ -7,6 +7,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$root/build}
 bin="$build/src/secureservice-operator"
 kubectl="$root/.tools/bin/kubectl"
+validator="$root/../shared/tools/validate-manifests"
 work=$(mktemp -d)
 server_pid=""
 operator_pids=()
@@ -18,6 +19,10 @@ cleanup() {
 trap cleanup EXIT
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 k() { echo "\$ kubectl $*"; "$kubectl" --kubeconfig "$work/kubeconfig" "$@"; }
+kq() { "$kubectl" --kubeconfig "$work/kubeconfig" "$@"; }
+# Waits up to ~20 s for a command to succeed.
+wait_for() { for _ in $(seq 200); do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done; echo "timed out: $*"; return 1; }
+ready() { [ "$(kq get ssvc -n "$1" "$2" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}')" = True ]; }
 
 step "secureservice-operator $("$bin" version | cut -d' ' -f2)"
 "$bin" --help | sed -n '1,2p'
@@ -27,63 +32,97 @@ step "Starting the Kubernetes API test server (the embedded default cluster)"
 server_pid=$!
 for _ in $(seq 100); do grep -q listening "$work/server.log" 2>/dev/null && break; sleep 0.05; done
 cat "$work/server.log"
-k version 2>/dev/null | tail -1
 
-step "Bring your own CA: create it, apply it with kubectl"
+step "Install the SecureService CRD, and stand-ins for the Istio and Linkerd CRDs"
+k apply -f "$root/crds/"
+kq apply -f "$root/tests/support/crds/mesh-stand-ins.yaml" >/dev/null && echo "(mesh CRDs: tests/support/crds/mesh-stand-ins.yaml)"
 k create namespace secureservice-system
-echo "\$ secureservice-operator ca create -n secureservice-system --name cluster-ca | kubectl apply -f -"
-"$bin" ca create -n secureservice-system --name cluster-ca | "$kubectl" --kubeconfig "$work/kubeconfig" apply -f -
-k get secrets -n secureservice-system
 
-step "What the cluster holds: kubectl get secret ... -o yaml | secureservice-operator cert inspect -"
-"$kubectl" --kubeconfig "$work/kubeconfig" get secret cluster-ca -n secureservice-system -o yaml | "$bin" cert inspect -
-
-step "The same Secret, checked as kube-apiserver would with strict field validation"
-validator="$root/../shared/tools/validate-manifests"
-if [ -x "$validator" ]; then
-  "$kubectl" --kubeconfig "$work/kubeconfig" get secret cluster-ca -n secureservice-system -o yaml | "$validator" -
-else
-  echo "(validate-manifests is not beside this checkout; skipped)"
-fi
-
-step "Or as PEM files (the key is written with mode 0600 and never replaced); openssl agrees"
-"$bin" ca create --algorithm Ed25519 --validity 8760h --out-dir "$work/pem"
-openssl verify -CAfile "$work/pem/ca.crt" "$work/pem/tls.crt"
-
-step "Two operator replicas elect a leader with a Lease; both serve probes and metrics"
-# Ports in a range unlikely to be taken; the demo runs on a developer's machine.
+step "Run two operator replicas; one leads (a Lease), creates the cluster CA and reconciles"
 port_a=$((30000 + RANDOM % 10000)); port_b=$((port_a + 2))
 start_operator() {
   "$bin" run --kubeconfig "$work/kubeconfig" --leader-elect --leader-election-namespace secureservice-system \
+    --ca-secret secureservice-system/secureservice-operator-ca --ca-rotation-propagation 2s \
     --health-probe-bind-address "127.0.0.1:$1" --metrics-bind-address "127.0.0.1:$(($1 + 1))" \
     --leader-elect-lease-duration 4s --leader-elect-renew-deadline 3s --leader-elect-retry-period 500ms \
     --log-format json > "$work/operator-$2.log" 2>&1 &
   operator_pids+=($!)
 }
 start_operator "$port_a" a
-for _ in $(seq 100); do curl -fs "127.0.0.1:$port_a/readyz" >/dev/null 2>&1 && break; sleep 0.05; done
+wait_for curl -fs "127.0.0.1:$port_a/readyz"
 start_operator "$port_b" b
-for _ in $(seq 100); do curl -fs "127.0.0.1:$port_b/readyz" >/dev/null 2>&1 && break; sleep 0.05; done
+wait_for curl -fs "127.0.0.1:$port_b/readyz"
+wait_for kq get secret -n secureservice-system secureservice-operator-ca
 k get lease secureservice-operator -n secureservice-system -o jsonpath='{"holder: "}{.spec.holderIdentity}{"\n"}'
-echo "\$ curl 127.0.0.1:$port_a/readyz; curl 127.0.0.1:$port_b/readyz"
-curl -s "127.0.0.1:$port_a/readyz"; echo; curl -s "127.0.0.1:$port_b/readyz"; echo
-echo "\$ curl -s 127.0.0.1:$((port_a + 1))/metrics | grep -E '^(leader_election|rest_client)'"
-curl -s "127.0.0.1:$((port_a + 1))/metrics" | grep -E '^(leader_election|rest_client)'
-echo "\$ curl -s 127.0.0.1:$((port_a + 1))/metrics | promtool check metrics"
+k get secret -n secureservice-system secureservice-operator-ca
+
+step "Apply the examples: frontend (front) -> checkout -> payments (shop, Istio), catalog (Server mode), inventory (Linkerd)"
+k apply -f "$root/examples/"
+for s in front/frontend shop/checkout shop/payments shop/catalog shop/inventory; do wait_for ready "${s%/*}" "${s#*/}"; done
+k get ssvc -A -o wide
+
+step "Each has its identity in a kubernetes.io/tls Secret, renewed before expiry"
+k get secrets -n shop -l app.kubernetes.io/managed-by=secureservice-operator
+echo "\$ kubectl get secret payments-tls -n shop -o yaml | secureservice-operator cert inspect -"
+kq get secret payments-tls -n shop -o yaml | "$bin" cert inspect -
+kq get secret payments-tls -n shop -o jsonpath='{.data.tls\.crt}' | base64 -d > "$work/payments.crt"
+kq get secret payments-tls -n shop -o jsonpath='{.data.ca\.crt}' | base64 -d > "$work/bundle.crt"
+echo "\$ openssl verify -purpose sslclient -CAfile ca.crt tls.crt"
+openssl verify -purpose sslclient -CAfile "$work/bundle.crt" "$work/payments.crt"
+
+step "Only declared clients get in: the NetworkPolicy of payments, and Istio's AuthorizationPolicy"
+k get networkpolicies -n shop
+k get networkpolicy payments -n shop -o jsonpath='{.spec}{"\n"}'
+k get authorizationpolicies.security.istio.io payments -n shop -o jsonpath='{.spec}{"\n"}'
+k get servers.policy.linkerd.io,meshtlsauthentications.policy.linkerd.io -n shop
+if [ -x "$validator" ]; then
+  echo "\$ kubectl get secrets,networkpolicies,... -l app.kubernetes.io/managed-by=secureservice-operator -o yaml | validate-manifests -"
+  kq get secrets,configmaps,networkpolicies,peerauthentications.security.istio.io,authorizationpolicies.security.istio.io,destinationrules.networking.istio.io,servers.policy.linkerd.io,meshtlsauthentications.policy.linkerd.io,authorizationpolicies.policy.linkerd.io \
+    -A -l app.kubernetes.io/managed-by=secureservice-operator -o yaml | "$validator" --crds "$root/crds" -
+fi
+
+step "Someone deletes the NetworkPolicy: the operator puts it back"
+k delete networkpolicy payments -n shop
+wait_for kq get networkpolicy payments -n shop
+k get networkpolicy payments -n shop
+
+step "A bad SecureService is refused by the API server, with the field"
+cat > "$work/bad.yaml" <<'YAML'
+apiVersion: secureservice.io/v1alpha1
+kind: SecureService
+metadata: {name: reports, namespace: shop}
+spec:
+  selector: {matchLabels: {app: reports}}
+  ports: [{port: 8443}]
+  tls: {duration: 24h, renewBefore: 48h}
+YAML
+k apply -f "$work/bad.yaml" || true
+
+step "Rotate the cluster CA: the new CA is trusted first, then signs; every leaf is re-issued"
+serial_before=$(kq get ssvc payments -n shop -o jsonpath='{.status.certificate.serialNumber}')
+k annotate secret secureservice-operator-ca -n secureservice-system secureservice.io/rotate=now
+changed() { [ "$(kq get ssvc payments -n shop -o jsonpath='{.status.certificate.serialNumber}')" != "$serial_before" ]; }
+wait_for changed
+echo "payments: serial $serial_before -> $(kq get ssvc payments -n shop -o jsonpath='{.status.certificate.serialNumber}'), revision $(kq get ssvc payments -n shop -o jsonpath='{.status.certificate.revision}')"
+echo "CAs in the shop trust bundle: $(kq get configmap secureservice-trust-bundle -n shop -o jsonpath='{.data.ca\.crt}' | grep -c 'BEGIN CERTIFICATE')"
+k get events -n shop --field-selector involvedObject.name=payments
+
+step "Metrics for Prometheus"
+echo "\$ curl -s 127.0.0.1:$((port_a + 1))/metrics | grep ^secureservice_"
+curl -s "127.0.0.1:$((port_a + 1))/metrics" | grep '^secureservice_' | head -12
 if command -v promtool >/dev/null; then curl -s "127.0.0.1:$((port_a + 1))/metrics" | promtool check metrics && echo "promtool: ok"; fi
 
-step "SIGTERM to the leader: it releases the Lease and exits 0; the follower takes over at once"
+step "The same objects offline, for review or GitOps: secureservice-operator render"
+echo "\$ secureservice-operator render -f examples/ | grep -E '^kind:' | sort | uniq -c"
+"$bin" render -f "$root/examples/" 2>/dev/null | grep -E '^kind:' | sort | uniq -c
+
+step "SIGTERM to the leader: it releases the Lease and exits 0; the follower takes over"
 kill -TERM "${operator_pids[0]}"
 wait "${operator_pids[0]}" && echo "leader exited with status 0"
-for _ in $(seq 100); do
-  curl -s "127.0.0.1:$((port_b + 1))/metrics" | grep -q 'leader_election_master_status{name="secureservice-operator"} 1' && break
-  sleep 0.05
-done
+leads_b() { curl -s "127.0.0.1:$((port_b + 1))/metrics" | grep -q 'leader_election_master_status{name="secureservice-operator"} 1'; }
+wait_for leads_b
 k get lease secureservice-operator -n secureservice-system -o jsonpath='{"holder: "}{.spec.holderIdentity}{"  transitions: "}{.spec.leaseTransitions}{"\n"}'
-echo "last lines of the first replica's log:"
-tail -3 "$work/operator-a.log"
 
 step "Next"
-echo "The SecureService controller and the admission webhook come next (issues #5 to #7): 'make demo' will then run"
-echo "the operator against this server, apply SecureServices and show their Secrets, NetworkPolicies,"
-echo "mesh policy and admission decisions."
+echo "The admission webhook (issue #6) and the Helm chart (issue #7) come next: the demo will then show a pod"
+echo "without its TLS mount denied, and how to install the chart into a real cluster."

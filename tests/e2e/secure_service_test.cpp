@@ -39,7 +39,7 @@ class SecureServiceE2E : public ::testing::Test {
     server_->admin_kubeconfig(kubeconfig_);
     api_ = std::make_unique<ApiTestClient>(server_->url(), server_->ca_pem(), server_->admin_token());
     kubectl_ok({"apply", "-f", SSO_CRDS_DIR});
-    kubectl_ok({"apply", "-f", std::string(SSO_EXAMPLES_DIR) + "/namespaces.yaml"});
+    kubectl_ok({"apply", "-f", std::string(SSO_EXAMPLES_DIR) + "/00-namespaces.yaml"});
   }
 
   void install_meshes() { kubectl_ok({"apply", "-f", SSO_MESH_CRDS}); }

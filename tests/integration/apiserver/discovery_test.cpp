@@ -51,13 +51,43 @@ TEST_F(Discovery, ACrdMakesItsGroupServableAndDeletingItRemovesIt) {
   EXPECT_EQ(api().get("/apis/example.org/v1/gadgets/g").code, 404);
 }
 
-TEST_F(Discovery, OpenApiIsEmptyButValid) {
+// kube-apiserver publishes each CRD version's schema in OpenAPI v3 under its REST-friendly name,
+// listed in the /openapi/v3 index with a hash that changes with the document. v2 stays empty
+// (clients then skip client-side validation), as do the built-in group-versions in v3.
+TEST_F(Discovery, OpenApiV3PublishesCustomResourcesWhileTheyExist) {
   auto v2 = api().get("/openapi/v2");
   EXPECT_EQ(v2.code, 200);
   EXPECT_EQ(v2.body["swagger"], "2.0");
-  auto v3 = api().get("/openapi/v3");
-  EXPECT_EQ(v3.code, 200);
-  EXPECT_TRUE(v3.body["paths"].empty());
+  EXPECT_TRUE(v2.body["definitions"].empty());
+
+  ASSERT_EQ(api()
+                .post("/apis/apiextensions.k8s.io/v1/customresourcedefinitions",
+                      crd("openapi.example.net", "sprockets", "Sprocket", "Namespaced"))
+                .code,
+            201);
+  auto index = api().get("/openapi/v3");
+  ASSERT_EQ(index.code, 200);
+  EXPECT_FALSE(index.body["paths"].contains("api/v1"));
+  const std::string url = index.body["paths"]["apis/openapi.example.net/v1"].value("serverRelativeURL", "");
+  EXPECT_THAT(url, ::testing::StartsWith("/openapi/v3/apis/openapi.example.net/v1?hash="));
+  auto document = api().get(url);
+  ASSERT_EQ(document.code, 200);
+  const json& kind = document.body["components"]["schemas"]["net.example.openapi.v1.Sprocket"];
+  EXPECT_EQ(kind["x-kubernetes-group-version-kind"],
+            json::array({{{"group", "openapi.example.net"}, {"version", "v1"}, {"kind", "Sprocket"}}}));
+  EXPECT_EQ(kind["properties"]["metadata"]["allOf"][0]["$ref"],
+            "#/components/schemas/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta");
+  EXPECT_TRUE(document.body["components"]["schemas"].contains("io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"));
+  // kubectl leaves validation to the server when the PATCH operation lists fieldValidation.
+  const json& patch =
+      document.body["paths"]["/apis/openapi.example.net/v1/namespaces/{namespace}/sprockets/{name}"]["patch"];
+  EXPECT_EQ(patch["x-kubernetes-group-version-kind"]["kind"], "Sprocket");
+  EXPECT_FALSE(patch["requestBody"]["content"].contains("application/strategic-merge-patch+json"));
+
+  ASSERT_EQ(api().del("/apis/apiextensions.k8s.io/v1/customresourcedefinitions/sprockets.openapi.example.net").code,
+            200);
+  EXPECT_FALSE(api().get("/openapi/v3").body["paths"].contains("apis/openapi.example.net/v1"));
+  EXPECT_EQ(api().get("/openapi/v3/apis/openapi.example.net/v1").code, 404);
 }
 
 }  // namespace

@@ -1,6 +1,8 @@
 // The API test server driven by real kubectl: a client nobody here wrote.
 #include <gmock/gmock.h>
 
+#include <cctype>
+#include <fstream>
 #include <sstream>
 
 #include "process.hpp"
@@ -232,6 +234,89 @@ TEST_F(Kubectl, UnknownFieldsAreRefusedUnlessValidationIsRelaxed) {
   EXPECT_THAT(invalid.err,
               HasSubstr("spec.mode: Unsupported value: \"Loose\": supported values: \"Strict\", \"Permissive\""));
   EXPECT_THAT(invalid.err, HasSubstr("spec: Invalid value: \"object\": duration must be at least 1h"));
+}
+
+// Whitespace runs as one space: kubectl explain wraps descriptions at 76 columns.
+std::string squeezed(const std::string& text) {
+  std::string out;
+  for (char c : text) {
+    const bool space = std::isspace(static_cast<unsigned char>(c)) != 0;
+    if (space && (out.empty() || out.back() == ' ')) continue;
+    out += space ? ' ' : c;
+  }
+  return out;
+}
+
+// kubectl explain reads the CRD's schema from OpenAPI v3, as from kube-apiserver.
+TEST_F(Kubectl, ExplainPrintsTheCrdsFieldDescriptions) {
+  auto installed = kubectl({"apply", "-f", std::string(SSO_CRDS_DIR) + "/secureservice.io_secureservices.yaml"});
+  ASSERT_EQ(installed.exit_code, 0) << installed.err;
+
+  auto kind = kubectl({"explain", "secureservices"});
+  ASSERT_EQ(kind.exit_code, 0) << kind.err;
+  EXPECT_THAT(kind.out, HasSubstr("GROUP:      secureservice.io\nKIND:       SecureService\nVERSION:    v1alpha1\n"));
+  EXPECT_THAT(squeezed(kind.out), HasSubstr("SecureService makes one workload's traffic encrypted"));
+  EXPECT_THAT(kind.out, ::testing::ContainsRegex("metadata\t<ObjectMeta>"));
+  EXPECT_THAT(kind.out, ::testing::ContainsRegex("spec\t<Object> -required-"));
+
+  auto tls = kubectl({"explain", "secureservices.spec.tls"});
+  ASSERT_EQ(tls.exit_code, 0) << tls.err;
+  EXPECT_THAT(tls.out, HasSubstr("FIELD: tls <Object>"));
+  EXPECT_THAT(squeezed(tls.out),
+              HasSubstr("mode <string> enum: Mutual, Server Mutual (default) issues a certificate for serverAuth and "
+                        "clientAuth"));
+  EXPECT_THAT(squeezed(tls.out), HasSubstr("renewBefore <string> How long before expiry the certificate is renewed."));
+
+  auto spec = kubectl({"explain", "ssvc.spec", "--recursive"});
+  ASSERT_EQ(spec.exit_code, 0) << spec.err;
+  EXPECT_THAT(spec.out, ::testing::ContainsRegex("\n  allowedClients\t<\\[\\]Object>"));
+  auto clients = kubectl({"explain", "ssvc.spec.allowedClients", "--recursive"});
+  ASSERT_EQ(clients.exit_code, 0) << clients.err;
+  EXPECT_THAT(clients.out, HasSubstr("FIELD: allowedClients <[]Object>"));
+  EXPECT_THAT(clients.out, ::testing::ContainsRegex("\n  secureService\t<string>"));
+
+  auto meta = kubectl({"explain", "secureservices.metadata.ownerReferences"});
+  ASSERT_EQ(meta.exit_code, 0) << meta.err;
+  EXPECT_THAT(meta.out, HasSubstr("FIELD: ownerReferences <[]OwnerReference>"));
+  auto missing = kubectl({"explain", "secureservices.spec.colour"});
+  EXPECT_NE(missing.exit_code, 0);
+  EXPECT_THAT(missing.err, HasSubstr("field \"colour\" does not exist"));
+}
+
+// With the CRD's schema published kubectl leaves validation to the server (the PATCH operation
+// lists fieldValidation) and patches with a merge patch (no strategic merge patch listed).
+TEST_F(Kubectl, ExamplesApplyAndReapplyWithTheSchemaPublished) {
+  auto installed = kubectl({"apply", "-f", std::string(SSO_CRDS_DIR) + "/secureservice.io_secureservices.yaml"});
+  ASSERT_EQ(installed.exit_code, 0) << installed.err;
+  const std::string examples = SSO_EXAMPLES_DIR;
+  // The examples' namespaces first, whichever file declares them.
+  for (const char* name : {"front", "shop"}) {
+    auto created = api().post("/api/v1/namespaces", {{"metadata", {{"name", name}}}});
+    ASSERT_TRUE(created.code == 201 || created.code == 409) << created.body.dump();
+  }
+  auto applied = kubectl({"apply", "-f", examples});
+  ASSERT_EQ(applied.exit_code, 0) << applied.err;
+  EXPECT_THAT(applied.out, HasSubstr("secureservice.secureservice.io/catalog"));
+  EXPECT_EQ(api().get("/apis/secureservice.io/v1alpha1/namespaces/shop/secureservices/payments").code, 200);
+
+  std::stringstream catalog;
+  catalog << std::ifstream(examples + "/catalog-server-only.yaml").rdbuf();
+  std::string enforced = catalog.str();
+  ASSERT_NE(enforced.find("mode: Audit"), std::string::npos);
+  enforced.replace(enforced.find("mode: Audit"), 11, "mode: Enforce");
+  auto reapplied = kubectl({"apply", "-f", "-"}, enforced);
+  ASSERT_EQ(reapplied.exit_code, 0) << reapplied.err;
+  EXPECT_THAT(reapplied.out, HasSubstr("secureservice.secureservice.io/catalog configured"));
+  EXPECT_EQ(api()
+                .get("/apis/secureservice.io/v1alpha1/namespaces/shop/secureservices/catalog")
+                .body["spec"]["admission"]["mode"],
+            "Enforce");
+
+  std::string unknown = enforced;
+  unknown.replace(unknown.find("  tls:"), 6, "  colour: red\n  tls:");
+  auto refused = kubectl({"apply", "-f", "-"}, unknown);
+  EXPECT_NE(refused.exit_code, 0);
+  EXPECT_THAT(refused.err, HasSubstr("unknown field \"spec.colour\""));
 }
 
 }  // namespace

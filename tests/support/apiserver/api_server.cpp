@@ -10,6 +10,7 @@
 #include "apiserver/custom_resource_schema.hpp"
 #include "apiserver/field_errors.hpp"
 #include "apiserver/managed_fields.hpp"
+#include "apiserver/openapi.hpp"
 #include "apiserver/patch.hpp"
 #include "apiserver/protobuf_body.hpp"
 #include "apiserver/table_convertor.hpp"
@@ -232,7 +233,7 @@ std::optional<ApiResponse> read_filter(const HttpRequest& request, const Resourc
     if (!filter.labels) return bad_request("unable to parse requirement: " + error);
   }
   if (const auto s = request.param("fieldSelector"); !s.empty()) {
-    filter.fields = FieldSelector::parse(s, &error);
+    filter.fields = FieldSelector::parse(s, type.resource, &error);
     if (!filter.fields) return bad_request(error);
   }
   return std::nullopt;
@@ -369,8 +370,9 @@ void ApiServer::handle(const HttpRequest& request, Responder& responder) {
   }
 
   if (!segments.empty() && segments[0] == "openapi") {
-    // An empty but valid document: clients then skip client-side validation, as they do
-    // for a type the server has no schema for.
+    // v2 is an empty but valid document: clients then skip client-side validation, as they
+    // do for a type the server has no schema for. v3 publishes the custom resources
+    // (openapi.hpp), which is what kubectl explain reads.
     if (segments.size() == 2 && segments[1] == "v2" && request.header("accept").find("protobuf") != std::string::npos)
       // kubectl asks for the protobuf form: zero bytes are an empty, valid Document.
       responder.respond({200, "", "application/com.github.proto-openapi.spec.v2.v1.0+protobuf", {}});
@@ -383,7 +385,11 @@ void ApiServer::handle(const HttpRequest& request, Responder& responder) {
                          "",
                          {}});
     else if (segments.size() == 2 && segments[1] == "v3")
-      responder.respond({200, {{"paths", json::object()}}, "", {}});
+      responder.respond({200, openapi_v3_index(registry_.all()), "", {}});
+    else if (auto document = segments.size() == 5 && segments[1] == "v3" && segments[2] == "apis"
+                                 ? openapi_v3_document(registry_.all(), segments[3], segments[4])
+                                 : std::nullopt)
+      responder.respond({200, *document, "", {}});
     else
       responder.respond(status_error(404, "NotFound", "the server could not find the requested resource"));
     return;

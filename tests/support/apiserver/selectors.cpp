@@ -149,7 +149,38 @@ bool LabelSelector::matches(const nlohmann::json& labels) const {
   return true;
 }
 
-std::optional<FieldSelector> FieldSelector::parse(const std::string& text, std::string* error) {
+namespace {
+
+// The field labels beyond metadata.name and metadata.namespace that kube-apiserver accepts,
+// per resource (pkg/registry/core/*/strategy.go and pkg/apis/core/v1/conversion.go), each
+// with where its value lives in the object.
+const std::map<std::string, std::map<std::string, std::string>>& resource_fields() {
+  static const std::map<std::string, std::map<std::string, std::string>> kFields = {
+      {"events",
+       {{"involvedObject.kind", "/involvedObject/kind"},
+        {"involvedObject.namespace", "/involvedObject/namespace"},
+        {"involvedObject.name", "/involvedObject/name"},
+        {"involvedObject.uid", "/involvedObject/uid"},
+        {"involvedObject.apiVersion", "/involvedObject/apiVersion"},
+        {"involvedObject.resourceVersion", "/involvedObject/resourceVersion"},
+        {"involvedObject.fieldPath", "/involvedObject/fieldPath"},
+        {"reason", "/reason"},
+        {"reportingComponent", "/reportingComponent"},
+        {"source", "/source/component"},
+        {"type", "/type"}}},
+      {"secrets", {{"type", "/type"}}},
+      {"pods",
+       {{"spec.nodeName", "/spec/nodeName"},
+        {"spec.serviceAccountName", "/spec/serviceAccountName"},
+        {"status.phase", "/status/phase"}}},
+  };
+  return kFields;
+}
+
+}  // namespace
+
+std::optional<FieldSelector> FieldSelector::parse(const std::string& text, const std::string& resource,
+                                                  std::string* error) {
   FieldSelector selector;
   for (const std::string& term : split_terms(text, error)) {
     if (!error->empty()) return std::nullopt;
@@ -160,7 +191,12 @@ std::optional<FieldSelector> FieldSelector::parse(const std::string& text, std::
     }
     const auto& [op, pos] = *found;
     Requirement r{trim(term.substr(0, pos)), op.code == 0, trim(term.substr(pos + op.text.size()))};
-    if (r.field != "metadata.name" && r.field != "metadata.namespace") {
+    if (r.field == "metadata.name" || r.field == "metadata.namespace") {
+      r.pointer = r.field == "metadata.name" ? "/metadata/name" : "/metadata/namespace";
+    } else if (auto fields = resource_fields().find(resource);
+               fields != resource_fields().end() && fields->second.count(r.field)) {
+      r.pointer = fields->second.at(r.field);
+    } else {
       *error = "field label not supported: " + r.field;
       return std::nullopt;
     }
@@ -170,9 +206,10 @@ std::optional<FieldSelector> FieldSelector::parse(const std::string& text, std::
 }
 
 bool FieldSelector::matches(const nlohmann::json& object) const {
-  const auto& meta = object.value("metadata", nlohmann::json::object());
   for (const auto& r : requirements_) {
-    const std::string actual = meta.value(r.field == "metadata.name" ? "name" : "namespace", "");
+    const nlohmann::json::json_pointer pointer(r.pointer);
+    const nlohmann::json* value = object.contains(pointer) ? &object.at(pointer) : nullptr;
+    const std::string actual = value && value->is_string() ? value->get<std::string>() : "";
     if ((actual == r.value) != r.equals) return false;
   }
   return true;

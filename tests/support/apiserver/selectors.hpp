@@ -28,11 +28,13 @@ class LabelSelector {
   std::vector<Requirement> requirements_;
 };
 
-// A field selector; kube-apiserver supports metadata.name and metadata.namespace for every
-// resource (and a few per-resource fields we do not need): "metadata.name=x,metadata.namespace!=y".
+// A field selector: "metadata.name=x,metadata.namespace!=y". kube-apiserver supports
+// metadata.name and metadata.namespace for every resource, plus the fields each resource's
+// strategy declares (GetAttrs / AddFieldLabelConversionFunc), e.g. events' involvedObject.*,
+// reason and type, secrets' type, pods' spec.nodeName and status.phase.
 class FieldSelector {
  public:
-  static std::optional<FieldSelector> parse(const std::string& text, std::string* error);
+  static std::optional<FieldSelector> parse(const std::string& text, const std::string& resource, std::string* error);
   bool matches(const nlohmann::json& object) const;
 
  private:
@@ -40,6 +42,7 @@ class FieldSelector {
     std::string field;
     bool equals;
     std::string value;
+    std::string pointer;  // where the value lives: "/involvedObject/name"
   };
   std::vector<Requirement> requirements_;
 };

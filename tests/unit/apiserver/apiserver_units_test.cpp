@@ -39,13 +39,29 @@ TEST(LabelSelector, RefusesMalformedSelectors) {
   }
 }
 
-TEST(FieldSelector, SupportsNameAndNamespaceOnly) {
+TEST(FieldSelector, SupportsNameAndNamespaceForEveryResource) {
   std::string error;
-  auto s = FieldSelector::parse("metadata.name=a,metadata.namespace!=b", &error);
+  auto s = FieldSelector::parse("metadata.name=a,metadata.namespace!=b", "configmaps", &error);
   ASSERT_TRUE(s.has_value()) << error;
   EXPECT_TRUE(s->matches({{"metadata", {{"name", "a"}, {"namespace", "c"}}}}));
   EXPECT_FALSE(s->matches({{"metadata", {{"name", "a"}, {"namespace", "b"}}}}));
-  EXPECT_FALSE(FieldSelector::parse("spec.nodeName=x", &error).has_value());
+  EXPECT_FALSE(FieldSelector::parse("spec.nodeName=x", "configmaps", &error).has_value());
+  EXPECT_EQ(error, "field label not supported: spec.nodeName");
+}
+
+// kubectl get events --field-selector involvedObject.name=x, as kube-apiserver's event strategy allows.
+TEST(FieldSelector, SupportsEachResourcesOwnFieldLabels) {
+  std::string error;
+  auto events = FieldSelector::parse("involvedObject.name=payments,type!=Normal", "events", &error);
+  ASSERT_TRUE(events.has_value()) << error;
+  EXPECT_TRUE(events->matches({{"involvedObject", {{"name", "payments"}}}, {"type", "Warning"}}));
+  EXPECT_FALSE(events->matches({{"involvedObject", {{"name", "payments"}}}, {"type", "Normal"}}));
+  EXPECT_FALSE(events->matches({{"involvedObject", {{"name", "checkout"}}}, {"type", "Warning"}}));
+  auto secrets = FieldSelector::parse("type=kubernetes.io/tls", "secrets", &error);
+  ASSERT_TRUE(secrets.has_value()) << error;
+  EXPECT_TRUE(secrets->matches({{"type", "kubernetes.io/tls"}}));
+  EXPECT_FALSE(secrets->matches({{"type", "Opaque"}}));
+  EXPECT_FALSE(FieldSelector::parse("involvedObject.name=x", "secrets", &error).has_value());
 }
 
 TEST(MergePatch, FollowsRfc7386) {
