@@ -41,7 +41,7 @@ lint: configure
 	@hack/lint.sh $(BUILD_DIR)
 
 fuzz: deps
-	@for t in tls_material kube_protobuf; do hack/fuzz.sh $$t $${FUZZ_SECONDS:-300} || exit 1; done
+	@for t in $$(ls tests/fuzz/corpus); do hack/fuzz.sh $$t $${FUZZ_SECONDS:-300} || exit 1; done
 
 clean:
 	rm -rf $(BUILD_DIR) build-asan build-fuzz

@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
 #include <limits>
 
@@ -49,7 +50,9 @@ Result<std::chrono::nanoseconds> parse_duration(std::string_view text) {
     }
     if (unit == nullptr) return invalid_argument(quoted + " has a missing or unknown unit (use ns, us, ms, s, m or h)");
     text.remove_prefix(unit->name.size());
-    total += std::stod(number) * unit->nanoseconds;
+    // strtod, not stod: 400 digits overflow a double, and stod throws out_of_range for that
+    // (and for underflow) where strtod returns inf (refused below) or 0.
+    total += std::strtod(number.c_str(), nullptr) * unit->nanoseconds;
     if (total > static_cast<double>(std::numeric_limits<int64_t>::max()))
       return invalid_argument(quoted + " is too long");
   }

@@ -1,7 +1,13 @@
 #include "kube/manifest_yaml.hpp"
 
+#include <algorithm>
+#include <cctype>
+#include <optional>
 #include <regex>
+#include <sstream>
+#include <string_view>
 
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 namespace sso::kube {
@@ -9,22 +15,45 @@ namespace {
 
 using nlohmann::json;
 
+bool is_digits(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+std::string_view without_sign(std::string_view s) {
+  if (!s.empty() && (s.front() == '-' || s.front() == '+')) s.remove_prefix(1);
+  return s;
+}
+
+// ^[-+]?[0-9]+$ and ^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$, by hand: libstdc++'s
+// std::regex matches recursively, one stack frame per character, so a long plain scalar
+// (100k digits) overflowed the stack.
+bool is_core_int(std::string_view s) { return is_digits(without_sign(s)); }
+bool is_core_float(std::string_view s) {
+  s = without_sign(s);
+  const size_t e = s.find_first_of("eE");
+  if (e != std::string_view::npos && !is_digits(without_sign(s.substr(e + 1)))) return false;
+  const std::string_view mantissa = s.substr(0, e);
+  const size_t dot = mantissa.find('.');
+  if (dot == std::string_view::npos) return is_digits(mantissa);
+  const std::string_view whole = mantissa.substr(0, dot), fraction = mantissa.substr(dot + 1);
+  if (whole.empty()) return is_digits(fraction);
+  return is_digits(whole) && (fraction.empty() || is_digits(fraction));
+}
+
 // YAML 1.2 core schema, which is what sigs.k8s.io/yaml (go-yaml v2 underneath) reads for
 // plain scalars that matter in manifests: booleans, null, integers and floats.
 json plain_scalar(const std::string& s) {
-  static const std::regex kInt("^[-+]?[0-9]+$");
-  static const std::regex kFloat("^[-+]?(\\.[0-9]+|[0-9]+(\\.[0-9]*)?)([eE][-+]?[0-9]+)?$");
   if (s == "true" || s == "True" || s == "TRUE") return true;
   if (s == "false" || s == "False" || s == "FALSE") return false;
   if (s.empty() || s == "null" || s == "Null" || s == "NULL" || s == "~") return nullptr;
-  if (std::regex_match(s, kInt)) {
+  if (is_core_int(s)) {
     try {
       return std::stoll(s);
     } catch (const std::exception&) {
       return s;  // out of range: keep the text
     }
   }
-  if (std::regex_match(s, kFloat)) {
+  if (is_core_float(s)) {
     try {
       return std::stod(s);
     } catch (const std::exception&) {
@@ -34,15 +63,32 @@ json plain_scalar(const std::string& s) {
   return s;
 }
 
-Result<json> to_json(const YAML::Node& node, const std::string& where, int depth) {
+// yaml-cpp resolves an alias to the anchored node itself, so `&a [*a, *a]` is a cycle and
+// nine levels of ten aliases a billion nodes ("billion laughs"). go-yaml refuses such a
+// document ("document contains excessive aliasing"); we stop after this much work: a node
+// and each byte of its key or scalar is one unit, so a document without aliases needs about
+// three per input byte.
+size_t expansion_budget(size_t input_size) { return std::max<size_t>(1'000'000, 4 * input_size); }
+
+// `where` is the field path, extended and cut back in place: building a new string for each
+// node would cost the depth times the key length per node.
+Result<json> to_json(const YAML::Node& node, std::string& where, int depth, size_t& budget) {
   if (depth > 100) return invalid_argument(where + ": nested too deeply");
+  const size_t cost = 1 + (node.IsScalar() ? node.Scalar().size() : 0);
+  if (budget < cost) return invalid_argument(where + ": expands to too much (aliases of aliases?)");
+  budget -= cost;
   switch (node.Type()) {
     case YAML::NodeType::Map: {
       json out = json::object();
       for (const auto& kv : node) {
         if (!kv.first.IsScalar()) return invalid_argument(where + ": a mapping key is not a string");
         const std::string key = kv.first.Scalar();
-        SSO_ASSIGN_OR_RETURN(out[key], to_json(kv.second, where.empty() ? key : where + "." + key, depth + 1));
+        if (budget < key.size()) return invalid_argument(where + ": expands to too much (aliases of aliases?)");
+        budget -= key.size();
+        const size_t at = where.size();
+        where += (at == 0 ? "" : ".") + key;
+        SSO_ASSIGN_OR_RETURN(out[key], to_json(kv.second, where, depth + 1, budget));
+        where.resize(at);
       }
       return out;
     }
@@ -50,7 +96,10 @@ Result<json> to_json(const YAML::Node& node, const std::string& where, int depth
       json out = json::array();
       size_t i = 0;
       for (const auto& item : node) {
-        SSO_ASSIGN_OR_RETURN(json v, to_json(item, where + "[" + std::to_string(i++) + "]", depth + 1));
+        const size_t at = where.size();
+        where += "[" + std::to_string(i++) + "]";
+        SSO_ASSIGN_OR_RETURN(json v, to_json(item, where, depth + 1, budget));
+        where.resize(at);
         out.push_back(std::move(v));
       }
       return out;
@@ -68,13 +117,17 @@ bool needs_quotes(const std::string& s) {
   if (s.empty()) return true;
   const json read_back = plain_scalar(s);
   if (!read_back.is_string()) return true;
-  // Also quote what YAML 1.1 readers (yaml-cpp, PyYAML) take for booleans, and indicators.
+  // Also quote what YAML 1.1 readers (yaml-cpp, PyYAML) take for booleans.
   static const std::regex kYaml11Bool("^(y|Y|yes|Yes|YES|n|N|no|No|NO|on|On|ON|off|Off|OFF)$");
-  // And YAML 1.1 timestamps (an RFC 3339 annotation value), which PyYAML reads as a datetime.
-  static const std::regex kYaml11Timestamp(
-      "^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}(([Tt]|[ \t]+)[0-9]{1,2}:[0-9]{2}:[0-9]{2}(\\.[0-9]*)?"
-      "([ \t]*(Z|[-+][0-9]{1,2}(:[0-9]{2})?))?)?$");
-  return std::regex_match(s, kYaml11Bool) || std::regex_match(s, kYaml11Timestamp);
+  if (s.size() <= 5 && std::regex_match(s, kYaml11Bool)) return true;
+  // And anything that starts like a YAML 1.1 timestamp (an RFC 3339 annotation value), which
+  // PyYAML reads as a datetime. Checked by hand, not by std::regex, which recurses once per
+  // character; quoting a little more than needed is harmless.
+  const bool date_like = s.size() >= 8 && std::isdigit(static_cast<unsigned char>(s[0])) &&
+                         std::isdigit(static_cast<unsigned char>(s[1])) &&
+                         std::isdigit(static_cast<unsigned char>(s[2])) &&
+                         std::isdigit(static_cast<unsigned char>(s[3])) && s[4] == '-';
+  return date_like;
 }
 
 void emit(YAML::Emitter& out, const json& value) {
@@ -108,20 +161,50 @@ void emit(YAML::Emitter& out, const json& value) {
   }
 }
 
+// yaml-cpp 0.7's LoadAll never returns on a stray ',' where a document should start
+// (`{...},` or a lone `,`): the parser begins a new empty document at the same token, again
+// and again, each one a node, until memory runs out. This pass over the events, before
+// LoadAll, refuses the stream when a document starts where the previous one did.
+class StuckDocumentCheck final : public YAML::EventHandler {
+ public:
+  void OnDocumentStart(const YAML::Mark& mark) override {
+    if (last_ && last_->pos == mark.pos) throw YAML::ParserException(mark, "unexpected ',' where a document starts");
+    last_ = mark;
+  }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t, const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+
+ private:
+  std::optional<YAML::Mark> last_;
+};
+
 }  // namespace
 
 Result<std::vector<json>> read_manifests(std::string_view text, const std::string& source) {
   std::vector<YAML::Node> docs;
   try {
+    std::istringstream stream{std::string(text)};
+    YAML::Parser parser(stream);
+    StuckDocumentCheck check;
+    while (parser.HandleNextDocument(check)) {
+    }
     docs = YAML::LoadAll(std::string(text));
   } catch (const YAML::Exception& e) {
     return invalid_argument(source + ": not valid YAML: line " + std::to_string(e.mark.line + 1) + ": " + e.msg);
   }
   std::vector<json> objects;
+  size_t budget = expansion_budget(text.size());
   for (size_t i = 0; i < docs.size(); ++i) {
     const std::string where = source + ": document " + std::to_string(i + 1);
     if (docs[i].IsNull()) continue;
-    auto doc = to_json(docs[i], "", 0);
+    std::string path;
+    auto doc = to_json(docs[i], path, 0, budget);
     if (!doc.ok()) return invalid_argument(where + ": " + doc.error().message());
     if (!doc->is_object()) return invalid_argument(where + ": not an object");
     auto check = [&](const json& o, const std::string& at) -> Status {

@@ -32,6 +32,14 @@ TEST(ParseDuration, RefusesMalformedOrNegative) {
     EXPECT_THAT(parse_duration(text), HasCode(ErrorCode::kInvalidArgument)) << text;
 }
 
+// std::stod threw std::out_of_range out of parse_duration (and parse_secure_service) on these.
+TEST(ParseDuration, RefusesNumbersTooLargeForADoubleAndReadsTinyOnesAsZero) {
+  EXPECT_THAT(parse_duration("1" + std::string(400, '0') + "h"), HasCode(ErrorCode::kInvalidArgument));
+  auto tiny = parse_duration("0." + std::string(400, '0') + "1h");
+  ASSERT_THAT(tiny, IsOk());
+  EXPECT_EQ(tiny->count(), 0);
+}
+
 TEST(FormatDuration, MatchesGoDurationString) {
   EXPECT_EQ(format_duration(2160h), "2160h0m0s");
   EXPECT_EQ(format_duration(90s), "1m30s");
