@@ -8,3 +8,4 @@ shift || true
 "$build/bench/bench_pki" "$@"
 "$build/bench/bench_testserver" "$@"
 "$build/bench/bench_kube" "$@"
+"$build/bench/bench_controller" "$@"
