@@ -122,7 +122,11 @@ Result<std::vector<Input>> read_secure_services(const std::vector<std::string>& 
       if (!parsed.ok()) return invalid_argument(where + ": " + parsed.error().message());
       const std::string key = kube::object_key(parsed->ns, parsed->name);
       if (auto [it, inserted] = seen.emplace(key, where); !inserted)
-        return invalid_argument(where + ": SecureService " + key + " is also defined at " + it->second);
+        return invalid_argument(std::string(where)
+                                    .append(": SecureService ")
+                                    .append(key)
+                                    .append(" is also defined at ")
+                                    .append(it->second));
       inputs.push_back({std::move(*parsed), where});
     }
   }
@@ -196,8 +200,13 @@ Result<std::vector<json>> render(const std::vector<Input>& inputs, const control
     const std::string secret_key = kube::object_key(service.ns, service.tls.secret_name);
     // The controller would refuse the second (SecretConflict): the Secret is owned by the first.
     if (auto [it, inserted] = secret_writers.emplace(secret_key, key); !inserted)
-      return invalid_argument(input.where + ": spec.tls.secretName: SecureServices " + it->second + " and " + key +
-                              " would both write the Secret " + secret_key);
+      return invalid_argument(std::string(input.where)
+                                  .append(": spec.tls.secretName: SecureServices ")
+                                  .append(it->second)
+                                  .append(" and ")
+                                  .append(key)
+                                  .append(" would both write the Secret ")
+                                  .append(secret_key));
     if (service.ca_secret_ref)
       err << "warning: SecureService " << key << ": spec.issuer.caSecretRef " << service.ca_secret_ref->ns << "/"
           << service.ca_secret_ref->name << " is not read offline; signed by the render CA instead\n";

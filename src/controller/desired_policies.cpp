@@ -45,6 +45,7 @@ std::vector<Peer> servers_of(const api::SecureService& client, const std::vector
       peer.pod_selector = server.selector;
       peer.found = true;
       peer.ports = server.ports_for(allowed);
+      for (const auto& port : server.ports) peer.protocols[port.port] = port.protocol;
       peers.push_back(std::move(peer));
     }
   }

@@ -55,6 +55,7 @@ json port_list(const std::vector<int>& ports, const auto& protocol_for) {
 // set alone, so reordering allowedClients or a relist writes nothing.
 json sorted_unique(std::vector<json> rules) {
   std::vector<std::pair<std::string, json>> keyed;
+  keyed.reserve(rules.size());
   for (auto& rule : rules) keyed.emplace_back(rule.dump(), std::move(rule));
   std::sort(keyed.begin(), keyed.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
   keyed.erase(std::unique(keyed.begin(), keyed.end(), [](const auto& a, const auto& b) { return a.first == b.first; }),
@@ -93,10 +94,12 @@ std::vector<json> egress_rules(const api::SecureService& service, const std::vec
   if (service.allow_dns) rules.push_back(dns_rule());
   for (const auto& server : servers) {
     if (!server.found || !server.pod_selector || server.ports.empty()) continue;
-    // A Peer carries port numbers only, not the server's protocols: TCP, which every mesh
-    // and most services speak.
-    rules.push_back({{"to", json::array({secure_service_peer(server, service.ns)})},
-                     {"ports", port_list(server.ports, [](int) { return "TCP"; })}});
+    auto protocol = [&](int port) -> std::string {
+      auto it = server.protocols.find(port);
+      return it == server.protocols.end() ? "TCP" : it->second;
+    };
+    rules.push_back(
+        {{"to", json::array({secure_service_peer(server, service.ns)})}, {"ports", port_list(server.ports, protocol)}});
   }
   return rules;
 }

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -22,6 +23,8 @@ struct Peer {
   std::string service_account;
   bool found = false;
   std::vector<int> ports;  // the ports of the server that this peer may use
+  // For a server peer (egress): each port's protocol, as the server declares it.
+  std::map<int, std::string> protocols;
 
   bool is_secure_service() const { return !secure_service.empty(); }
 };

@@ -85,13 +85,13 @@ Result<LabelSelector> parse_label_selector(const json& value, const std::string&
   LabelSelector selector;
   for (const auto& [key, v] : value.items()) {
     if (key != "matchLabels" && key != "matchExpressions")
-      return invalid_argument(field + ": unknown field \"" + key + "\"");
+      return invalid_argument(std::string(field).append(": unknown field \"").append(key).append("\""));
   }
   if (value.contains("matchLabels")) {
     const json& labels = value["matchLabels"];
     if (!labels.is_object()) return invalid_argument(field + ".matchLabels: must be an object of strings");
     for (const auto& [key, v] : labels.items()) {
-      const std::string where = field + ".matchLabels[" + key + "]";
+      const std::string where = std::string(field).append(".matchLabels[").append(key).append("]");
       if (!v.is_string()) return invalid_argument(where + ": must be a string");
       if (auto s = validate_label_key(key); !s.ok()) return invalid_argument(where + ": " + s.error().message());
       if (auto s = validate_label_value(v.get<std::string>()); !s.ok())

@@ -39,6 +39,20 @@ TEST(ServersOf, FindsTheServicesThatAllowTheClientWithTheirPodsAndPorts) {
   EXPECT_EQ(peers[0].ports, (std::vector<int>{8443}));
 }
 
+// A UDP server (DNS-like, syslog) must be reachable over UDP from a client whose egress is
+// restricted: the egress rule carries the server's own protocol.
+TEST(ServersOf, CarriesTheServersProtocolsIntoTheClientsEgress) {
+  api::SecureService orders = make_secure_service("orders", "shop");
+  orders.restrict_egress = true;
+  orders.allow_dns = false;
+  api::SecureService metrics = make_secure_service("metrics", "shop");
+  metrics.ports = {{"statsd", 8125, "UDP"}};
+  metrics.allowed_clients = {client("orders", "shop")};
+  const json policy = desired_policy_objects(orders, {}, servers_of(orders, {metrics}), {}).front();
+  ASSERT_EQ(policy["spec"]["egress"].size(), 1u);
+  EXPECT_EQ(policy["spec"]["egress"][0]["ports"], json::array({{{"protocol", "UDP"}, {"port", 8125}}}));
+}
+
 TEST(ServersOf, AllowsEveryServerPortWhenTheClientNamesNone) {
   const api::SecureService orders = make_secure_service("orders", "shop");
   api::SecureService payments = make_secure_service("payments", "shop");
