@@ -14,6 +14,9 @@ class CacheSet {
  public:
   void add(const std::string& ns, const kube::ObjectCache& cache) { caches_.push_back({ns, &cache}); }
 
+  // Whether objects of namespace `ns` are watched at all (--namespace).
+  bool covers(const std::string& ns) const { return for_namespace(ns) != nullptr; }
+
   kube::ObjectPtr get(const std::string& key) const {
     const auto* c = for_namespace(kube::split_object_key(key).first);
     return c ? c->get(key) : nullptr;

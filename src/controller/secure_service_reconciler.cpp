@@ -290,8 +290,12 @@ void SecureServiceReconciler::reconcile_policies(const api::SecureService& servi
     return static_cast<const api::SecureService*>(&resolved.back());
   });
   std::vector<std::string> missing;
-  for (const auto& peer : clients)
-    if (peer.is_secure_service() && !peer.found) missing.push_back(peer.ns + "/" + peer.secure_service);
+  for (const auto& peer : clients) {
+    if (!peer.is_secure_service() || peer.found) continue;
+    const bool watched = d_.services.covers(peer.ns);
+    missing.push_back(peer.ns + "/" + peer.secure_service +
+                      (watched ? "" : " (namespace " + peer.ns + " is not among those the operator watches)"));
+  }
 
   std::vector<api::SecureService> servers;
   if (service.restrict_egress) {

@@ -52,15 +52,26 @@ class SecureServiceE2E : public ::testing::Test {
     return r.out;
   }
 
-  void start_operator() {
+  void start_operator(const std::vector<std::string>& extra_flags = {}) {
     port_ = free_port_pair();
-    operator_ = std::make_unique<BackgroundProcess>(
-        std::vector<std::string>{SSO_OPERATOR_BIN, "run", "--kubeconfig", kubeconfig_, "--ca-secret",
-                                 "default/secureservice-operator-ca", "--ca-rotation-propagation", "1s",
-                                 "--ca-rotation-overlap", "1h", "--health-probe-bind-address",
-                                 "127.0.0.1:" + std::to_string(port_), "--metrics-bind-address",
-                                 "127.0.0.1:" + std::to_string(port_ + 1), "--log-format", "json"},
-        dir_.file("operator-" + std::to_string(port_) + ".log"));
+    std::vector<std::string> argv = {SSO_OPERATOR_BIN,
+                                     "run",
+                                     "--kubeconfig",
+                                     kubeconfig_,
+                                     "--ca-secret",
+                                     "default/secureservice-operator-ca",
+                                     "--ca-rotation-propagation",
+                                     "1s",
+                                     "--ca-rotation-overlap",
+                                     "1h",
+                                     "--health-probe-bind-address",
+                                     "127.0.0.1:" + std::to_string(port_),
+                                     "--metrics-bind-address",
+                                     "127.0.0.1:" + std::to_string(port_ + 1),
+                                     "--log-format",
+                                     "json"};
+    argv.insert(argv.end(), extra_flags.begin(), extra_flags.end());
+    operator_ = std::make_unique<BackgroundProcess>(argv, dir_.file("operator-" + std::to_string(port_) + ".log"));
   }
 
   void stop_operator() {
@@ -498,6 +509,69 @@ TEST_F(SecureServiceE2E, IssuanceIsRecordedInEventsAndMetricsThatPromtoolAccepts
       }();
   auto promtool = run_process({SSO_PROMTOOL_BIN, "check", "metrics"}, metrics);
   EXPECT_EQ(promtool.exit_code, 0) << promtool.out << promtool.err;
+}
+
+// --namespace: only the named namespaces are watched and reconciled.
+TEST_F(SecureServiceE2E, WatchesOnlyTheNamespacesItIsGiven) {
+  install_meshes();
+  start_operator({"--namespace", "shop"});
+  kubectl_ok({"apply", "-f", std::string(SSO_EXAMPLES_DIR) + "/shop.yaml"});
+  ASSERT_TRUE(all_ready_of({{"shop", "payments"}})) << describe_not_ready();
+  EXPECT_TRUE(secret("shop", "payments-tls").is_object());
+  EXPECT_FALSE(secret("front", "frontend-tls").is_object());
+  EXPECT_FALSE(service("front", "frontend").contains("status"));
+  // checkout's client lives in a namespace this operator does not watch: it says so.
+  EXPECT_TRUE(eventually([&] {
+    return condition(service("shop", "checkout"), "NetworkPolicyReady", "message")
+               .find("namespace front is not among those the operator watches") != std::string::npos;
+  })) << describe_not_ready();
+}
+
+// Bring your own CA (spec.issuer.caSecretRef), and a PKCS#12 keystore for a Java service.
+TEST_F(SecureServiceE2E, SignsWithTheUsersCaAndWritesAKeystore) {
+  start_operator();
+  const std::string ca_yaml = dir_.file("my-ca.yaml");
+  auto ca = run_process({SSO_OPERATOR_BIN, "ca", "create", "-n", "shop", "--name", "my-ca"});
+  ASSERT_EQ(ca.exit_code, 0) << ca.err;
+  dir_.write("my-ca.yaml", ca.out);
+  kubectl_ok({"apply", "-f", ca_yaml});
+  kubectl_ok({"create", "secret", "generic", "p12-password", "-n", "shop", "--from-literal=password=changeit"});
+  const json ledger = json::parse(R"({
+    "apiVersion": "secureservice.io/v1alpha1", "kind": "SecureService",
+    "metadata": {"name": "ledger", "namespace": "shop"},
+    "spec": {"selector": {"matchLabels": {"app": "ledger"}}, "ports": [{"port": 8443}],
+             "issuer": {"caSecretRef": {"name": "my-ca"}},
+             "tls": {"keystores": {"pkcs12": {"enabled": true,
+                                              "passwordSecretRef": {"name": "p12-password", "key": "password"}}}}}})");
+  ASSERT_EQ(api_->post("/apis/secureservice.io/v1alpha1/namespaces/shop/secureservices", ledger).code, 201);
+  ASSERT_TRUE(all_ready_of({{"shop", "ledger"}})) << describe_not_ready();
+
+  const json sec = secret("shop", "ledger-tls");
+  const json ca_secret = secret("shop", "my-ca");
+  const std::string ca_file = dir_.write("my-ca.crt", decode(ca_secret, "tls.crt"));
+  const std::string crt = dir_.write("ledger.crt", decode(sec, "tls.crt"));
+  auto verify = run_process({SSO_OPENSSL_BIN, "verify", "-CAfile", ca_file, crt});
+  EXPECT_EQ(verify.exit_code, 0) << verify.out << verify.err;
+  EXPECT_EQ(decode(sec, "ca.crt"), decode(ca_secret, "tls.crt"));
+  // The keystore opens with the password and holds the same certificate.
+  const std::string p12 = dir_.write("keystore.p12", decode(sec, "keystore.p12"));
+  auto opened = run_process({SSO_OPENSSL_BIN, "pkcs12", "-in", p12, "-passin", "pass:changeit", "-nokeys", "-clcerts"});
+  ASSERT_EQ(opened.exit_code, 0) << opened.err;
+  auto fingerprint = [&](const std::string& pem) {
+    return run_process({SSO_OPENSSL_BIN, "x509", "-noout", "-fingerprint", "-sha256"}, pem).out;
+  };
+  EXPECT_EQ(fingerprint(opened.out), fingerprint(decode(sec, "tls.crt")));
+  auto wrong = run_process({SSO_OPENSSL_BIN, "pkcs12", "-in", p12, "-passin", "pass:wrong", "-nokeys"});
+  EXPECT_NE(wrong.exit_code, 0);
+
+  // A CA Secret that does not exist is a condition that says so, not a crash loop.
+  kubectl_ok({"patch", "-n", "shop", "secureservice", "ledger", "--type=merge", "-p",
+              R"({"spec": {"issuer": {"caSecretRef": {"name": "no-such-ca"}}}})"});
+  EXPECT_TRUE(eventually([&] {
+    return condition(service("shop", "ledger"), "CertificateReady", "reason") == "IssuerNotReady";
+  })) << describe_not_ready();
+  EXPECT_THAT(condition(service("shop", "ledger"), "CertificateReady", "message"),
+              HasSubstr("shop/no-such-ca does not exist"));
 }
 
 }  // namespace
