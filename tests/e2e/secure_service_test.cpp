@@ -511,6 +511,13 @@ TEST_F(SecureServiceE2E, IssuanceIsRecordedInEventsAndMetricsThatPromtoolAccepts
   EXPECT_EQ(promtool.exit_code, 0) << promtool.out << promtool.err;
 }
 
+// The CRD as kube-apiserver's CRD validation sees it, and the examples against the CRD.
+TEST(SecureServiceManifests, TheCrdAndTheExamplesPassValidateManifests) {
+  auto r = run_process({SSO_VALIDATE_MANIFESTS, "--crds", SSO_CRDS_DIR, SSO_CRDS_DIR, SSO_EXAMPLES_DIR});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_THAT(r.out, HasSubstr(" 0 invalid"));
+}
+
 // --namespace: only the named namespaces are watched and reconciled.
 TEST_F(SecureServiceE2E, WatchesOnlyTheNamespacesItIsGiven) {
   install_meshes();
