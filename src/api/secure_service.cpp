@@ -5,10 +5,13 @@
 #include <set>
 
 #include "base/time.hpp"
+#include "kube/names.hpp"
 
 namespace sso::api {
 namespace {
 
+using kube::is_dns_label;
+using kube::is_dns_subdomain;
 using nlohmann::json;
 
 // Collects every problem of one object, as kube-apiserver's field.ErrorList does.
@@ -68,16 +71,6 @@ E enum_or(const json& parent, const char* key, const std::string& path, Problems
   for (const auto& [name, value] : names) supported += std::string(supported.empty() ? "" : ", ") + "\"" + name + "\"";
   problems.add(path, "Unsupported value: \"" + v->get<std::string>() + "\": supported values: " + supported);
   return fallback;
-}
-
-bool is_dns_label(const std::string& s) {
-  static const std::regex kLabel("^[a-z0-9]([-a-z0-9]*[a-z0-9])?$");
-  return !s.empty() && s.size() <= 63 && std::regex_match(s, kLabel);
-}
-
-bool is_dns_subdomain(const std::string& s) {
-  static const std::regex kSubdomain("^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$");
-  return !s.empty() && s.size() <= 253 && std::regex_match(s, kSubdomain);
 }
 
 // IANA_SVC_NAME as Service and container port names: at most 15 characters, lowercase

@@ -4,6 +4,8 @@
 #include <cctype>
 #include <regex>
 
+#include "kube/names.hpp"
+
 namespace sso::kube {
 namespace {
 
@@ -12,11 +14,6 @@ using nlohmann::json;
 bool is_name_part(const std::string& s) {
   static const std::regex kNamePart("^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$");
   return !s.empty() && s.size() <= 63 && std::regex_match(s, kNamePart);
-}
-
-bool is_dns_subdomain(const std::string& s) {
-  static const std::regex kSubdomain("^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$");
-  return !s.empty() && s.size() <= 253 && std::regex_match(s, kSubdomain);
 }
 
 }  // namespace

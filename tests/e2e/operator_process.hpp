@@ -3,10 +3,19 @@
 // Helpers for tests that run the operator binary against the API test server.
 #include <gmock/gmock.h>
 // After gtest: cpprestsdk defines a macro U that gtest's templates would trip on.
+#include <arpa/inet.h>
 #include <cpprest/http_client.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
+#include <memory>
 #include <string>
+
+#include "api_test_client.hpp"
+#include "kube/free_port.hpp"
+#include "kube_test_server.hpp"
+#include "process.hpp"
 
 namespace sso::testing {
 
@@ -22,11 +31,56 @@ inline int http_code(uint16_t port, const std::string& path, std::string* body =
   }
 }
 
-// Two consecutive ports (probes, metrics) unlikely to clash between test processes run in
-// parallel: the operator's flags take fixed addresses, as a pod's would.
+// Two consecutive free ports (probes, metrics): the operator's flags take fixed addresses, as
+// a pod's would. Ports the system hands out for port 0, so that test processes run in
+// parallel do not collide (a pid-based range did).
 inline uint16_t free_port_pair() {
-  static uint16_t next = static_cast<uint16_t>(20000 + (getpid() % 20000));
-  return next += 2;
+  auto bindable = [](uint16_t port) {
+    const int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(port);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    const bool ok = fd >= 0 && bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+    if (fd >= 0) close(fd);
+    return ok;
+  };
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    auto port = kube::find_free_port("127.0.0.1");
+    if (port.ok() && *port < 65535 && bindable(static_cast<uint16_t>(*port + 1))) return *port;
+  }
+  ADD_FAILURE() << "no two consecutive free ports on 127.0.0.1";
+  return 0;
 }
+
+// A fresh API test server per test, with an admin kubeconfig for the operator and kubectl, and
+// the SecureService CRD installed: the operator watches SecureServices, and without their CRD
+// it would never become ready (nor would controller-runtime's manager).
+class OperatorClusterTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto server = KubeTestServer::start();
+    ASSERT_TRUE(server.ok()) << server.error().describe();
+    server_ = std::move(*server);
+    kubeconfig_ = dir_.file("kubeconfig");
+    server_->admin_kubeconfig(kubeconfig_);
+    api_ = std::make_unique<ApiTestClient>(server_->url(), server_->ca_pem(), server_->admin_token());
+    kubectl_ok({"apply", "-f", SSO_CRDS_DIR});
+  }
+
+  // kubectl with the admin kubeconfig; a failure fails the test. Returns stdout.
+  std::string kubectl_ok(const std::vector<std::string>& args) {
+    std::vector<std::string> argv = {SSO_KUBECTL_BIN, "--kubeconfig", kubeconfig_};
+    argv.insert(argv.end(), args.begin(), args.end());
+    auto r = run_process(argv);
+    EXPECT_EQ(r.exit_code, 0) << "kubectl " << args[0] << ": " << r.err;
+    return r.out;
+  }
+
+  TempDir dir_;
+  std::unique_ptr<KubeTestServer> server_;
+  std::unique_ptr<ApiTestClient> api_;
+  std::string kubeconfig_;
+};
 
 }  // namespace sso::testing

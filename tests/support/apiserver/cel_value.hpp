@@ -76,4 +76,7 @@ std::string format_cel_duration(int64_t nanos);
 std::optional<int64_t> parse_timestamp(const std::string& text);
 std::string format_timestamp(int64_t nanos);
 
+// Appends code point `cp` to `out` as UTF-8 (CEL strings are sequences of code points).
+void append_utf8(std::string& out, uint32_t cp);
+
 }  // namespace sso::apiserver::cel
