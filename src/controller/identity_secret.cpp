@@ -29,6 +29,14 @@ std::optional<pki::PrivateKey> reusable_key(const IdentitySecretInput& input,
   return *key;
 }
 
+std::string annotation_of(const json& object, const char* key) {
+  if (!object.is_object() || !object.contains("metadata") || !object["metadata"].is_object()) return "";
+  const json& annotations = object["metadata"].value("annotations", json::object());
+  return annotations.is_object() && annotations.contains(key) && annotations[key].is_string()
+             ? annotations[key].get<std::string>()
+             : "";
+}
+
 }  // namespace
 
 bool is_owned_by(const json& secret, const api::SecureService& service) {
@@ -111,7 +119,9 @@ Result<IdentitySecretPlan> plan_identity_secret(const IdentitySecretInput& input
   if (input.service.tls.pkcs12 && input.keystore_password) {
     // PKCS#12 output is salted, so it differs on every encoding: made again only when what it
     // holds changed (a new leaf or a new bundle) or it is missing, as cert-manager does.
-    const bool same_contents = !plan.issued && bundle && *bundle == input.ca.bundle_pem;
+    const bool same_contents =
+        !plan.issued && bundle && *bundle == input.ca.bundle_pem &&
+        annotation_of(input.existing, kKeystorePasswordAnnotation) == input.keystore_password_version;
     if (keystore && same_contents) {
       data["keystore.p12"] = base64_encode(*keystore);
     } else {
@@ -124,6 +134,7 @@ Result<IdentitySecretPlan> plan_identity_secret(const IdentitySecretInput& input
           "encode keystore.p12");
       data["keystore.p12"] = base64_encode(p12.reveal());
     }
+    secret["metadata"]["annotations"][kKeystorePasswordAnnotation] = input.keystore_password_version;
   }
   secret["data"] = std::move(data);
   plan.secret = std::move(secret);

@@ -20,6 +20,9 @@ namespace sso::controller {
 inline constexpr const char* kFingerprintAnnotation = "secureservice.io/fingerprint-sha256";
 inline constexpr const char* kNotAfterAnnotation = "secureservice.io/not-after";
 inline constexpr const char* kRevisionAnnotation = "secureservice.io/revision";
+// Which version of the password Secret keystore.p12 was encrypted with (its uid and
+// resourceVersion: nothing of the password itself), so that a new password re-encodes it.
+inline constexpr const char* kKeystorePasswordAnnotation = "secureservice.io/keystore-password-version";
 
 struct IdentitySecretInput {
   const api::SecureService& service;
@@ -28,6 +31,7 @@ struct IdentitySecretInput {
   const nlohmann::json& existing;                     // the Secret now, or null
   std::optional<pki::SecretBytes> keystore_password;  // when spec.tls.keystores.pkcs12 is enabled
   TimePoint now;
+  std::string keystore_password_version = {};  // uid/resourceVersion of the password Secret
 };
 
 // The Secret the service should have: the current identity kept when the PKI engine's

@@ -206,6 +206,7 @@ void SecureServiceReconciler::reconcile_identity(const api::SecureService& servi
     return;
   }
   std::optional<pki::SecretBytes> password;
+  std::string password_version;
   if (service.tls.pkcs12 && service.tls.pkcs12_password) {
     const auto& p = *service.tls.pkcs12_password;
     auto secret = d_.client.get(kube::resources::secrets(), service.ns, p.name);
@@ -220,6 +221,7 @@ void SecureServiceReconciler::reconcile_identity(const api::SecureService& servi
       return;
     }
     password = pki::SecretBytes(std::move(**value));
+    password_version = kube::uid_of(*secret) + "/" + kube::resource_version_of(*secret);
   }
 
   const std::string secret_key = kube::object_key(service.ns, service.tls.secret_name);
@@ -244,7 +246,7 @@ void SecureServiceReconciler::reconcile_identity(const api::SecureService& servi
     return;
   }
 
-  auto plan = plan_identity_secret({service, *request, *ca, existing, std::move(password), now});
+  auto plan = plan_identity_secret({service, *request, *ca, existing, std::move(password), now, password_version});
   if (!plan.ok()) {
     out.certificate = {kCertificateReady, false, "IssuanceFailed", plan.error().describe()};
     out.fail(std::move(plan).error().add_context("plan the identity Secret " + secret_key));

@@ -564,6 +564,18 @@ TEST_F(SecureServiceE2E, SignsWithTheUsersCaAndWritesAKeystore) {
   auto wrong = run_process({SSO_OPENSSL_BIN, "pkcs12", "-in", p12, "-passin", "pass:wrong", "-nokeys"});
   EXPECT_NE(wrong.exit_code, 0);
 
+  // A new password re-encodes the keystore (the password Secret is read, not watched: the next
+  // reconcile sees it; an edit of the SecureService brings one at once).
+  auto changed =
+      api_->patch("/api/v1/namespaces/shop/secrets/p12-password",
+                  R"({"data": {"password": ")" + base64_encode("n3w-pass") + R"("}})", "application/merge-patch+json");
+  ASSERT_EQ(changed.code, 200) << changed.body.dump();
+  kubectl_ok({"annotate", "-n", "shop", "secureservice", "ledger", "example.com/touch=1"});
+  EXPECT_TRUE(eventually([&] {
+    const std::string again = dir_.write("keystore2.p12", decode(secret("shop", "ledger-tls"), "keystore.p12"));
+    return run_process({SSO_OPENSSL_BIN, "pkcs12", "-in", again, "-passin", "pass:n3w-pass", "-nokeys"}).exit_code == 0;
+  }));
+
   // A CA Secret that does not exist is a condition that says so, not a crash loop.
   kubectl_ok({"patch", "-n", "shop", "secureservice", "ledger", "--type=merge", "-p",
               R"({"spec": {"issuer": {"caSecretRef": {"name": "no-such-ca"}}}})"});

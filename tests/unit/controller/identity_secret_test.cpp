@@ -44,10 +44,11 @@ pki::IdentityRequest request_of(const api::SecureService& service) {
 struct Planner {
   api::SecureService service = payments();
   std::optional<pki::SecretBytes> password;
+  std::string password_version = "uid-1/1";
 
   Plan plan(const ClusterCa& ca, const json& existing, TimePoint now) const {
     const pki::IdentityRequest request = request_of(service);
-    auto plan = plan_identity_secret({service, request, ca, existing, password, now});
+    auto plan = plan_identity_secret({service, request, ca, existing, password, now, password_version});
     if (!plan.ok()) {
       ADD_FAILURE() << "plan_identity_secret: " << plan.error().describe();
       std::abort();
@@ -282,6 +283,21 @@ TEST_F(IdentitySecretPlan, KeepsTheKeystoreWhileItsContentsAreUnchanged) {
   const Plan second = planner.plan(ca, first.secret, now + 1h);
   EXPECT_TRUE(data(second.secret, "keystore.p12") == data(first.secret, "keystore.p12"));
   EXPECT_TRUE(second.secret == first.secret);
+}
+
+// A new password (the password Secret changed) re-encodes the keystore, or the workload could
+// not open it with the password it mounts.
+TEST_F(IdentitySecretPlan, RemakesTheKeystoreWhenThePasswordSecretChanges) {
+  planner.service.tls.pkcs12 = true;
+  planner.password = pki::SecretBytes("changeit");
+  const Plan first = planner.plan(ca, nullptr, now);
+  EXPECT_EQ(annotation(first.secret, kKeystorePasswordAnnotation), "uid-1/1");
+  planner.password = pki::SecretBytes("new-password");
+  planner.password_version = "uid-1/2";
+  const Plan plan = planner.plan(ca, first.secret, now + 1h);
+  EXPECT_FALSE(plan.issued);
+  EXPECT_FALSE(data(plan.secret, "keystore.p12") == data(first.secret, "keystore.p12"));
+  EXPECT_EQ(annotation(plan.secret, kKeystorePasswordAnnotation), "uid-1/2");
 }
 
 TEST_F(IdentitySecretPlan, RemakesTheKeystoreWhenTheBundleChanges) {
