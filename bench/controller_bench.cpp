@@ -121,6 +121,26 @@ void BM_PlanIdentitySecretKeep(benchmark::State& state) {
 }
 BENCHMARK(BM_PlanIdentitySecretKeep);
 
+// The same, as the reconciler runs it: with its KeyFactsCache, which has seen this tls.key.
+void BM_PlanIdentitySecretKeepWithKeyFactsCache(benchmark::State& state) {
+  const api::SecureService service = checkout(10);
+  const auto request = api::identity_request(service, "cluster.local", "cluster.local");
+  if (!request.ok()) std::abort();
+  const json none;
+  auto first = controller::plan_identity_secret({service, *request, cluster_ca(), none, std::nullopt, kNow});
+  if (!first.ok()) std::abort();
+  const json existing = first->secret;
+  pki::KeyFactsCache key_facts;
+  for (auto _ : state) {
+    auto plan = controller::plan_identity_secret(
+        {service, *request, cluster_ca(), existing, std::nullopt, kNow, "", &key_facts});
+    if (!plan.ok() || plan->issued) state.SkipWithError("the keep path issued a certificate");
+    benchmark::DoNotOptimize(plan);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_PlanIdentitySecretKeepWithKeyFactsCache);
+
 // No Secret yet: a new ECDSA P-256 key and leaf, signed by the cluster CA.
 void BM_PlanIdentitySecretIssue(benchmark::State& state) {
   const api::SecureService service = checkout(10);

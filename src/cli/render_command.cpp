@@ -154,7 +154,7 @@ Result<controller::ClusterCa> load_ca_dir(const std::string& dir, TimePoint now)
     SSO_ASSIGN_OR_RETURN(std::string bytes, read_file(path.string()));
     secret["data"][name] = base64_encode(bytes);
   }
-  SSO_ASSIGN_OR_RETURN(auto ca, controller::load_user_ca(secret, now), "--ca-dir " + dir);
+  SSO_ASSIGN_OR_RETURN(auto ca, controller::load_ca_secret(secret, now), "--ca-dir " + dir);
   if (ca.crl_pem.empty()) {
     // The operator's cluster CA always publishes a CRL in the trust bundle; so does render's.
     const controller::ClusterCaOptions defaults;
@@ -173,7 +173,7 @@ Result<controller::ClusterCa> mint_ca(TimePoint now) {
       controller::next_ca_secret_step(json(nullptr), "secureservice-system", "secureservice-operator-ca", options, now),
       "mint a CA");
   if (!step.secret) return internal_error("mint a CA: no Secret was produced");
-  return controller::load_cluster_ca(*step.secret, now);
+  return controller::load_ca_secret(*step.secret, now);
 }
 
 // Everything the controller writes for `inputs`, in order: per SecureService its identity

@@ -31,7 +31,7 @@ Result<kube::ReconcileResult> CaReconciler::reconcile(const std::string& /*key*/
     }
     d_.events.record(written, kube::EventType::kNormal, step->reason, step->message);
   }
-  SSO_ASSIGN_OR_RETURN(auto loaded, load_cluster_ca(written, now), "load the cluster CA " + ns_ + "/" + name_);
+  SSO_ASSIGN_OR_RETURN(auto loaded, load_ca_secret(written, now), "load the cluster CA " + ns_ + "/" + name_);
   d_.metrics.set_ca_expiration(ns_ + "/" + name_,
                                static_cast<double>(std::chrono::duration_cast<std::chrono::seconds>(
                                                        loaded.issuer.certificate().not_after().time_since_epoch())

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "api/secure_service.hpp"
+#include "kube/resource.hpp"
 #include "kube/secret_data.hpp"
 #include "pki/renewal.hpp"
 #include "pki/revocation.hpp"
@@ -12,16 +13,8 @@ namespace {
 
 using nlohmann::json;
 
-std::string annotation(const json& secret, const char* key) {
-  if (!secret.is_object() || !secret.contains("metadata")) return "";
-  const json& meta = secret["metadata"];
-  if (!meta.contains("annotations") || !meta["annotations"].is_object()) return "";
-  const json& a = meta["annotations"];
-  return a.contains(key) && a[key].is_string() ? a[key].get<std::string>() : "";
-}
-
 std::optional<TimePoint> annotation_time(const json& secret, const char* key) {
-  auto t = parse_rfc3339(annotation(secret, key));
+  auto t = parse_rfc3339(kube::annotation_of(secret, key));
   return t.ok() ? std::optional<TimePoint>(*t) : std::nullopt;
 }
 
@@ -79,7 +72,7 @@ Result<std::string> fresh_crl(const pki::CertificateAuthority& ca, uint64_t numb
 
 }  // namespace
 
-Result<ClusterCa> load_cluster_ca(const json& secret, TimePoint now) {
+Result<ClusterCa> load_ca_secret(const json& secret, TimePoint now) {
   SSO_ASSIGN_OR_RETURN(std::string cert, required_value(secret, "tls.crt"));
   SSO_ASSIGN_OR_RETURN(std::string key, required_value(secret, "tls.key"));
   SSO_ASSIGN_OR_RETURN(auto issuer, pki::CertificateAuthority::load(cert, key, now));
@@ -98,8 +91,6 @@ Result<ClusterCa> load_cluster_ca(const json& secret, TimePoint now) {
   return ca;
 }
 
-Result<ClusterCa> load_user_ca(const json& secret, TimePoint now) { return load_cluster_ca(secret, now); }
-
 Result<CaSecretStep> next_ca_secret_step(const json& current, const std::string& ns, const std::string& name,
                                          const ClusterCaOptions& options, TimePoint now) {
   CaSecretStep step;
@@ -115,14 +106,14 @@ Result<CaSecretStep> next_ca_secret_step(const json& current, const std::string&
     step.next_check = std::min(pki::renewal_time(ca.certificate(), std::nullopt), now + options.crl_validity / 2);
     return step;
   }
-  SSO_ASSIGN_OR_RETURN(ClusterCa loaded, load_cluster_ca(current, now), "load CA Secret " + ns + "/" + name);
+  SSO_ASSIGN_OR_RETURN(ClusterCa loaded, load_ca_secret(current, now), "load CA Secret " + ns + "/" + name);
   SSO_ASSIGN_OR_RETURN(auto next_cert, kube::secret_value(current, "next.crt"));
   SSO_ASSIGN_OR_RETURN(auto next_key, kube::secret_value(current, "next.key"));
   const auto promote_after = annotation_time(current, kPromoteAfterAnnotation);
   const auto retire_after = annotation_time(current, kRetireAfterAnnotation);
   uint64_t crl_number = 1;
   try {
-    crl_number = std::stoull(annotation(current, kCrlNumberAnnotation));
+    crl_number = std::stoull(kube::annotation_of(current, kCrlNumberAnnotation));
   } catch (const std::exception&) {
   }
 
@@ -162,7 +153,7 @@ Result<CaSecretStep> next_ca_secret_step(const json& current, const std::string&
       // looking again then would re-read the Secret every second until the promotion.
       checks = {*promote_after};
     }
-  } else if (!annotation(current, kRotateAnnotation).empty() || now >= renewal) {
+  } else if (!kube::annotation_of(current, kRotateAnnotation).empty() || now >= renewal) {
     // Stage: trusted everywhere first, signing only after the bundle has reached every pod.
     pki::CaOptions ca_options = options.ca;
     ca_options.key = loaded.issuer.certificate().public_key_spec().ok() ? *loaded.issuer.certificate().public_key_spec()

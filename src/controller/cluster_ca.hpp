@@ -64,11 +64,9 @@ struct CaSecretStep {
 Result<CaSecretStep> next_ca_secret_step(const nlohmann::json& current, const std::string& ns, const std::string& name,
                                          const ClusterCaOptions& options, TimePoint now);
 
-// Loads the CA the Secret holds now.
-Result<ClusterCa> load_cluster_ca(const nlohmann::json& secret, TimePoint now);
-
-// A user's CA Secret (spec.issuer.caSecretRef): tls.crt and tls.key, plus ca.crt when the CA
-// is an intermediate (its roots go into the bundle).
-Result<ClusterCa> load_user_ca(const nlohmann::json& secret, TimePoint now);
+// Loads the CA a Secret holds now: the cluster CA's, or a user's (spec.issuer.caSecretRef).
+// tls.crt and tls.key are required; ca.crt, when present, holds the CAs trusted besides (the
+// roots of an intermediate, a CA staged or retiring); ca.crl, when present, the CRL.
+Result<ClusterCa> load_ca_secret(const nlohmann::json& secret, TimePoint now);
 
 }  // namespace sso::controller

@@ -29,14 +29,6 @@ std::optional<pki::PrivateKey> reusable_key(const IdentitySecretInput& input,
   return *key;
 }
 
-std::string annotation_of(const json& object, const char* key) {
-  if (!object.is_object() || !object.contains("metadata") || !object["metadata"].is_object()) return "";
-  const json& annotations = object["metadata"].value("annotations", json::object());
-  return annotations.is_object() && annotations.contains(key) && annotations[key].is_string()
-             ? annotations[key].get<std::string>()
-             : "";
-}
-
 }  // namespace
 
 bool is_owned_by(const json& secret, const api::SecureService& service) {
@@ -59,13 +51,12 @@ Result<IdentitySecretPlan> plan_identity_secret(const IdentitySecretInput& input
   SSO_ASSIGN_OR_RETURN(auto keystore, kube::secret_value(input.existing, "keystore.p12"), "read Secret");
   SSO_ASSIGN_OR_RETURN(auto bundle, kube::secret_value(input.existing, "ca.crt"), "read Secret");
 
-  pki::RenewalInput renewal{cert_pem ? std::optional<std::string_view>(*cert_pem) : std::nullopt,
-                            key_pem ? std::optional<std::string_view>(*key_pem) : std::nullopt,
-                            input.request,
-                            input.ca.issuer.certificate(),
-                            input.ca.trusted,
-                            input.now};
-  plan.issued = pki::decide_reissue(renewal);
+  // Each part is read once: a Secret that is kept goes on with the chain the decision read.
+  pki::HeldIdentity held =
+      pki::read_held_identity(cert_pem ? std::optional<std::string_view>(*cert_pem) : std::nullopt,
+                              key_pem ? std::optional<std::string_view>(*key_pem) : std::nullopt, input.key_facts);
+  plan.issued = pki::decide_reissue(
+      pki::HeldRenewalInput{held, input.request, input.ca.issuer.certificate(), input.ca.trusted, input.now});
   plan.revision = revision_of(input.existing);
 
   std::string chain_pem;
@@ -88,7 +79,7 @@ Result<IdentitySecretPlan> plan_identity_secret(const IdentitySecretInput& input
   } else {
     chain_pem = *cert_pem;
     new_key_pem = *key_pem;
-    SSO_ASSIGN_OR_RETURN(plan.chain, pki::Certificate::chain_from_pem(chain_pem), "read Secret: tls.crt");
+    plan.chain = std::move(held.chain);  // kept, so it parsed
   }
   const pki::Certificate& leaf = plan.chain.front();
   plan.renewal_time = pki::renewal_time(leaf, input.service.tls.renew_before);
@@ -121,7 +112,7 @@ Result<IdentitySecretPlan> plan_identity_secret(const IdentitySecretInput& input
     // holds changed (a new leaf or a new bundle) or it is missing, as cert-manager does.
     const bool same_contents =
         !plan.issued && bundle && *bundle == input.ca.bundle_pem &&
-        annotation_of(input.existing, kKeystorePasswordAnnotation) == input.keystore_password_version;
+        kube::annotation_of(input.existing, kKeystorePasswordAnnotation) == input.keystore_password_version;
     if (keystore && same_contents) {
       data["keystore.p12"] = base64_encode(*keystore);
     } else {

@@ -32,6 +32,7 @@ struct IdentitySecretInput {
   std::optional<pki::SecretBytes> keystore_password;  // when spec.tls.keystores.pkcs12 is enabled
   TimePoint now;
   std::string keystore_password_version = {};  // uid/resourceVersion of the password Secret
+  pki::KeyFactsCache* key_facts = nullptr;     // the reconciler's, kept between plans; null reads tls.key each time
 };
 
 // The Secret the service should have: the current identity kept when the PKI engine's

@@ -171,7 +171,7 @@ void SecureServiceReconciler::reconcile_identity(const api::SecureService& servi
   if (service.ca_secret_ref) {
     const auto& r = *service.ca_secret_ref;
     auto secret = d_.client.get(kube::resources::secrets(), r.ns, r.name);
-    Result<ClusterCa> loaded = secret.ok() ? load_user_ca(*secret, now) : Result<ClusterCa>(secret.error());
+    Result<ClusterCa> loaded = secret.ok() ? load_ca_secret(*secret, now) : Result<ClusterCa>(secret.error());
     if (!loaded.ok()) {
       const bool missing = !secret.ok() && kube::is_not_found(secret.error());
       const bool forbidden = !secret.ok() && kube::is_forbidden(secret.error());
@@ -246,7 +246,8 @@ void SecureServiceReconciler::reconcile_identity(const api::SecureService& servi
     return;
   }
 
-  auto plan = plan_identity_secret({service, *request, *ca, existing, std::move(password), now, password_version});
+  auto plan =
+      plan_identity_secret({service, *request, *ca, existing, std::move(password), now, password_version, &key_facts_});
   if (!plan.ok()) {
     out.certificate = {kCertificateReady, false, "IssuanceFailed", plan.error().describe()};
     out.fail(std::move(plan).error().add_context("plan the identity Secret " + secret_key));

@@ -15,6 +15,7 @@
 #include "kube/event_recorder.hpp"
 #include "kube/rest_client.hpp"
 #include "metrics/secure_service_metrics.hpp"
+#include "pki/renewal.hpp"
 
 namespace sso::controller {
 
@@ -57,6 +58,8 @@ class SecureServiceReconciler {
                       const std::optional<CertificateStatus>& certificate);
 
   Deps d_;
+  // Shared by the workers: each identity Secret's tls.key is read once, not on every reconcile.
+  pki::KeyFactsCache key_facts_;
 };
 
 }  // namespace sso::controller

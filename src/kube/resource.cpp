@@ -20,6 +20,10 @@ ResourceType leases() { return {"coordination.k8s.io", "v1", "leases", "Lease", 
 ResourceType service_accounts() { return {"", "v1", "serviceaccounts", "ServiceAccount", true}; }
 ResourceType pods() { return {"", "v1", "pods", "Pod", true}; }
 ResourceType network_policies() { return {"networking.k8s.io", "v1", "networkpolicies", "NetworkPolicy", true}; }
+ResourceType validating_webhook_configurations() {
+  return {"admissionregistration.k8s.io", "v1", "validatingwebhookconfigurations", "ValidatingWebhookConfiguration",
+          false};
+}
 }  // namespace resources
 
 std::string string_field(const nlohmann::json& object, const char* key) {
@@ -40,6 +44,14 @@ std::string name_of(const nlohmann::json& object) { return metadata_string(objec
 std::string namespace_of(const nlohmann::json& object) { return metadata_string(object, "namespace"); }
 std::string resource_version_of(const nlohmann::json& object) { return metadata_string(object, "resourceVersion"); }
 std::string uid_of(const nlohmann::json& object) { return metadata_string(object, "uid"); }
+
+std::string annotation_of(const nlohmann::json& object, const char* key) {
+  if (!object.is_object()) return "";
+  auto meta = object.find("metadata");
+  if (meta == object.end() || !meta->is_object()) return "";
+  auto annotations = meta->find("annotations");
+  return annotations == meta->end() ? "" : string_field(*annotations, key);
+}
 
 std::string object_key(const std::string& ns, const std::string& name) { return ns.empty() ? name : ns + "/" + name; }
 std::string object_key(const nlohmann::json& object) { return object_key(namespace_of(object), name_of(object)); }

@@ -31,6 +31,7 @@ ResourceType leases();
 ResourceType service_accounts();
 ResourceType pods();
 ResourceType network_policies();
+ResourceType validating_webhook_configurations();
 }  // namespace resources
 
 // The cache and queue key of an object: "namespace/name", or "name" for a cluster-scoped
@@ -49,5 +50,7 @@ std::string name_of(const nlohmann::json& object);
 std::string namespace_of(const nlohmann::json& object);
 std::string resource_version_of(const nlohmann::json& object);
 std::string uid_of(const nlohmann::json& object);
+// metadata.annotations[key] when it is a string, else "".
+std::string annotation_of(const nlohmann::json& object, const char* key);
 
 }  // namespace sso::kube

@@ -1,9 +1,12 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "base/time.hpp"
@@ -53,6 +56,54 @@ struct RenewalInput {
 // Gather, then decide: a chain of small pure checks, the first that fails wins (as
 // cert-manager's policies.Chain). nullopt means the current identity is good as it is.
 std::optional<ReissueDecision> decide_reissue(const RenewalInput& input);
+
+// What the decision needs of tls.key, read against the leaf of tls.crt: not the key itself.
+// The same key bytes against the same leaf always give the same facts.
+struct KeyFacts {
+  bool parses = false;        // tls.key holds one usable private key
+  bool matches_leaf = false;  // and it is the leaf's key
+  KeySpec spec;               // its algorithm and size, when it parses
+};
+KeyFacts read_key_facts(std::string_view key_pem, const Certificate& leaf);
+
+// The KeyFacts of each (tls.key, leaf) pair read, by a SHA-256 over both, for a caller that
+// decides for the same Secrets again and again (a reconciler: on every watch event). Reading a
+// private key is most of what a decision that keeps the identity costs, as OpenSSL 3 looks up
+// its decoders on every read. Holds nothing secret. Bounded: emptied when full. Safe to share
+// between threads.
+class KeyFactsCache {
+ public:
+  explicit KeyFactsCache(size_t capacity = 4096) : capacity_(capacity) {}
+  KeyFacts facts_of(std::string_view key_pem, const Certificate& leaf);
+  size_t size() const;
+
+ private:
+  mutable std::mutex mu_;
+  const size_t capacity_;
+  std::unordered_map<std::string, KeyFacts> by_digest_;
+};
+
+// tls.crt and tls.key read once, for the decision and for what the caller does next: a Secret
+// that is kept goes on with the chain read here.
+struct HeldIdentity {
+  bool has_certificate = false;    // tls.crt is present and not empty
+  bool has_key = false;            // tls.key is present and not empty
+  std::vector<Certificate> chain;  // tls.crt, leaf first; empty when it does not parse
+  KeyFacts key;                    // tls.key read against the leaf; not read without a leaf
+};
+// `cache`, when given, keeps the key's facts from one call to the next.
+HeldIdentity read_held_identity(std::optional<std::string_view> certificate_pem,
+                                std::optional<std::string_view> key_pem, KeyFactsCache* cache = nullptr);
+
+// The same decision over what read_held_identity read.
+struct HeldRenewalInput {
+  const HeldIdentity& held;
+  const IdentityRequest& request;
+  const Certificate& issuing_ca;
+  const std::vector<Certificate>& trusted_cas;
+  TimePoint now;
+};
+std::optional<ReissueDecision> decide_reissue(const HeldRenewalInput& input);
 
 // cert-manager's renewal time: notAfter - renewBefore, with renewBefore a third of the
 // certificate's actual lifetime when not given or not shorter than that lifetime.

@@ -44,9 +44,9 @@ CaSecretStep step_or_die(const json& current, TimePoint now, const ClusterCaOpti
 }
 
 ClusterCa load_or_die(const json& secret, TimePoint now) {
-  auto ca = load_cluster_ca(secret, now);
+  auto ca = load_ca_secret(secret, now);
   if (!ca.ok()) {
-    ADD_FAILURE() << "load_cluster_ca: " << ca.error().describe();
+    ADD_FAILURE() << "load_ca_secret: " << ca.error().describe();
     std::abort();
   }
   return std::move(*ca);

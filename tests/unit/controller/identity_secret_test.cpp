@@ -232,6 +232,45 @@ TEST_F(IdentitySecretPlan, ReissuesWhenTheKeyDoesNotMatchTheCertificate) {
   EXPECT_TRUE(leaf_of(plan.secret).matches_key(key_of(plan.secret)));
 }
 
+// The reconciler passes its KeyFactsCache. A Secret it has seen whole must still be re-issued
+// once tls.key is not tls.crt's key, though its uid and resourceVersion stay the same.
+TEST_F(IdentitySecretPlan, ReissuesAKeyThatDoesNotMatchWithTheReconcilersCache) {
+  pki::KeyFactsCache key_facts;
+  const pki::IdentityRequest request = request_of(planner.service);
+  const auto plan = [&](const json& existing) {
+    auto planned =
+        plan_identity_secret({planner.service, request, ca, existing, std::nullopt, now + 1h, "", &key_facts});
+    if (!planned.ok()) {
+      ADD_FAILURE() << "plan_identity_secret: " << planned.error().describe();
+      std::abort();
+    }
+    return std::move(*planned);
+  };
+  const auto as_read = [](json secret) {
+    secret["metadata"]["uid"] = "uid-secret";
+    secret["metadata"]["resourceVersion"] = "42";
+    return secret;
+  };
+  const json first = as_read(planner.plan(ca, nullptr, now).secret);
+  const json other = as_read(planner.plan(ca, nullptr, now).secret);
+  EXPECT_FALSE(plan(first).issued);
+  EXPECT_FALSE(plan(other).issued);
+  EXPECT_GT(key_facts.size(), 0u);
+
+  json wrong_key = first;
+  wrong_key["data"]["tls.key"] = other["data"]["tls.key"];
+  json wrong_certificate = first;
+  wrong_certificate["data"]["tls.crt"] = other["data"]["tls.crt"];
+  // Twice each: a failed write shows the next reconcile the same Secret, now from the cache.
+  for (const json& broken : {wrong_key, wrong_certificate, wrong_key, wrong_certificate}) {
+    const Plan replanned = plan(broken);
+    ASSERT_TRUE(replanned.issued);
+    EXPECT_EQ(replanned.issued->reason, pki::ReissueReason::kKeyMismatch);
+    EXPECT_TRUE(leaf_of(replanned.secret).matches_key(key_of(replanned.secret)));
+  }
+  EXPECT_FALSE(plan(first).issued);
+}
+
 TEST_F(IdentitySecretPlan, KeepsLabelsAndAnnotationsOthersAddedButOursWin) {
   const Plan first = planner.plan(ca, nullptr, now);
   json edited = first.secret;

@@ -24,6 +24,26 @@ TEST(ObjectKey, IsNamespaceSlashNameOrJustTheName) {
   EXPECT_EQ(name_of(nlohmann::json("not an object")), "");
 }
 
+TEST(AnnotationOf, IsEmptyWithoutMetadataOrAnnotations) {
+  EXPECT_EQ(annotation_of(nlohmann::json{{"kind", "Secret"}}, "a"), "");
+  EXPECT_EQ(annotation_of(nlohmann::json{{"metadata", "not an object"}}, "a"), "");
+  EXPECT_EQ(annotation_of(nlohmann::json{{"metadata", {{"name", "x"}}}}, "a"), "");
+  EXPECT_EQ(annotation_of(nlohmann::json{{"metadata", {{"annotations", {{"b", "1"}}}}}}, "a"), "");
+  EXPECT_EQ(annotation_of(nlohmann::json(nullptr), "a"), "");
+}
+
+TEST(AnnotationOf, IsEmptyForAValueThatIsNotAString) {
+  EXPECT_EQ(annotation_of(nlohmann::json{{"metadata", {{"annotations", {{"a", 1}}}}}}, "a"), "");
+  EXPECT_EQ(annotation_of(nlohmann::json{{"metadata", {{"annotations", {{"a", nullptr}}}}}}, "a"), "");
+  EXPECT_EQ(annotation_of(nlohmann::json{{"metadata", {{"annotations", "a"}}}}, "a"), "");
+}
+
+TEST(AnnotationOf, ReadsAPresentAnnotation) {
+  const nlohmann::json object = {{"metadata", {{"annotations", {{"a", "1"}, {"secureservice.io/rotate", ""}}}}}};
+  EXPECT_EQ(annotation_of(object, "a"), "1");
+  EXPECT_EQ(annotation_of(object, "secureservice.io/rotate"), "");
+}
+
 TEST(Backoff, DoublesWithJitterUpToTheMaximumAndResets) {
   Backoff backoff(std::chrono::milliseconds(800), std::chrono::milliseconds(30000));
   std::chrono::milliseconds previous_base{400};

@@ -142,6 +142,78 @@ TEST(DecideReissue, ReasonsHaveStableNames) {
   EXPECT_EQ(to_string(ReissueReason::kCARotated), "CARotated");
 }
 
+// A reconciler keeps what it read of each tls.key. What it kept must never hide a key that is
+// not the certificate's, whichever half of the pair changed, though each key was seen matching.
+TEST(KeyFactsCache, StillFindsAKeyThatIsNotTheCertificatesAfterSeeingItMatchAnother) {
+  Scenario s;
+  const Identity other = issue_or_die(s.ca, s.request, fixed_now());
+  const std::string other_key = std::string(other.key.to_pkcs8_pem().reveal());
+  KeyFactsCache cache;
+  const auto decide = [&](const std::string& cert_pem, const std::string& key_pem) {
+    const HeldIdentity held = read_held_identity(cert_pem, key_pem, &cache);
+    return reason_of(decide_reissue(HeldRenewalInput{held, s.request, s.ca.certificate(), s.trusted, fixed_now()}));
+  };
+  EXPECT_EQ(decide(s.cert_pem, s.key_pem), std::nullopt);
+  EXPECT_EQ(decide(other.chain_pem(), other_key), std::nullopt);
+  // Twice each: the second answer comes from the cache (a failed write shows the same pair again).
+  for (int pass = 0; pass < 2; ++pass) {
+    EXPECT_EQ(decide(s.cert_pem, other_key), ReissueReason::kKeyMismatch) << "pass " << pass;
+    EXPECT_EQ(decide(other.chain_pem(), s.key_pem), ReissueReason::kKeyMismatch) << "pass " << pass;
+  }
+  EXPECT_EQ(decide(s.cert_pem, s.key_pem), std::nullopt);
+  EXPECT_EQ(cache.size(), 4u);
+}
+
+TEST(KeyFactsCache, DecidesAsTheDecisionFromPem) {
+  const auto p384 = PrivateKey::generate({KeyAlgorithm::kECDSA, 384});
+  ASSERT_TRUE(p384.ok());
+  struct Row {
+    const char* name;
+    std::function<void(Scenario&)> mutate;
+    std::optional<ReissueReason> want;
+  };
+  for (const Row& row : {
+           Row{"fresh", [](Scenario&) {}, std::nullopt},
+           Row{"another key", [&](Scenario& s) { s.key_pem = std::string(p384->to_pkcs8_pem().reveal()); },
+               ReissueReason::kKeyMismatch},
+           Row{"garbage key", [](Scenario& s) { s.key_pem = "garbage"; }, ReissueReason::kInvalidData},
+           Row{"no key", [](Scenario& s) { s.key_pem.clear(); }, ReissueReason::kMissingData},
+           Row{"garbage certificate", [](Scenario& s) { s.cert_pem = "garbage"; }, ReissueReason::kInvalidData},
+           Row{"algorithm drift",
+               [](Scenario& s) {
+                 s.request.key = {KeyAlgorithm::kECDSA, 384};
+               },
+               ReissueReason::kKeyAlgorithmChanged},
+       }) {
+    Scenario s;
+    row.mutate(s);
+    KeyFactsCache cache;
+    for (const char* pass : {"cold", "warm"}) {
+      const HeldIdentity held = read_held_identity(s.cert_pem, s.key_pem, &cache);
+      const auto cached = decide_reissue(HeldRenewalInput{held, s.request, s.ca.certificate(), s.trusted, fixed_now()});
+      const auto from_pem = s.decide();
+      EXPECT_EQ(reason_of(cached), row.want) << row.name << ", " << pass;
+      EXPECT_EQ(reason_of(from_pem), row.want) << row.name;
+      if (cached && from_pem) {
+        EXPECT_EQ(cached->message, from_pem->message) << row.name << ", " << pass;
+      }
+    }
+  }
+}
+
+TEST(KeyFactsCache, HoldsNoMoreThanItsCapacity) {
+  Scenario s;
+  KeyFactsCache cache(2);
+  for (int i = 0; i < 5; ++i) {
+    const auto key = PrivateKey::generate({});
+    ASSERT_TRUE(key.ok());
+    EXPECT_FALSE(cache.facts_of(key->to_pkcs8_pem().reveal(), s.current.leaf()).matches_leaf);
+    EXPECT_LE(cache.size(), 2u);
+  }
+  EXPECT_TRUE(cache.facts_of(s.key_pem, s.current.leaf()).matches_leaf);
+  EXPECT_LE(cache.size(), 2u);
+}
+
 // The rows of cert-manager's pkg/util/pki/renewaltime_test.go, restated.
 TEST(RenewalTime, FollowsCertManager) {
   const TimePoint nb = fixed_now();
