@@ -103,15 +103,19 @@ void BM_ParseSecureService(benchmark::State& state) {
 }
 BENCHMARK(BM_ParseSecureService);
 
+// A valid identity Secret for the service, as the first reconcile writes it.
+json issued_secret(const api::SecureService& service, const pki::IdentityRequest& request) {
+  auto first = controller::plan_identity_secret({service, request, cluster_ca(), json(), std::nullopt, kNow});
+  if (!first.ok()) std::abort();
+  return first->secret;
+}
+
 // The Secret exists and is valid: read it, decide to keep it, write the same object back.
 void BM_PlanIdentitySecretKeep(benchmark::State& state) {
   const api::SecureService service = checkout(10);
   const auto request = api::identity_request(service, "cluster.local", "cluster.local");
   if (!request.ok()) std::abort();
-  const json none;
-  auto first = controller::plan_identity_secret({service, *request, cluster_ca(), none, std::nullopt, kNow});
-  if (!first.ok()) std::abort();
-  const json existing = first->secret;
+  const json existing = issued_secret(service, *request);
   for (auto _ : state) {
     auto plan = controller::plan_identity_secret({service, *request, cluster_ca(), existing, std::nullopt, kNow});
     if (!plan.ok() || plan->issued) state.SkipWithError("the keep path issued a certificate");
@@ -126,10 +130,7 @@ void BM_PlanIdentitySecretKeepWithKeyFactsCache(benchmark::State& state) {
   const api::SecureService service = checkout(10);
   const auto request = api::identity_request(service, "cluster.local", "cluster.local");
   if (!request.ok()) std::abort();
-  const json none;
-  auto first = controller::plan_identity_secret({service, *request, cluster_ca(), none, std::nullopt, kNow});
-  if (!first.ok()) std::abort();
-  const json existing = first->secret;
+  const json existing = issued_secret(service, *request);
   pki::KeyFactsCache key_facts;
   for (auto _ : state) {
     auto plan = controller::plan_identity_secret(

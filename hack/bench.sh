@@ -9,3 +9,4 @@ shift || true
 "$build/bench/bench_testserver" "$@"
 "$build/bench/bench_kube" "$@"
 "$build/bench/bench_controller" "$@"
+"$build/bench/bench_webhook" "$@"

@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Builds a fuzz target with libFuzzer, AddressSanitizer and UBSan (clang tree: build-fuzz/)
 # and runs it for a bounded time over its committed corpus.
-#   hack/fuzz.sh TARGET [SECONDS]     (default FUZZ_SECONDS or 30)
+#   hack/fuzz.sh TARGET [SECONDS]     (default FUZZ_SECONDS or 20: five targets under `make test`)
 # New inputs it finds go to build-fuzz/corpus/TARGET, never into the repository; a crash
 # leaves its input in build-fuzz/artifacts/ and fails.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 target=${1:?usage: hack/fuzz.sh TARGET [SECONDS]}
-seconds=${2:-${FUZZ_SECONDS:-30}}
+seconds=${2:-${FUZZ_SECONDS:-20}}
 build=${FUZZ_BUILD_DIR:-$root/build-fuzz}
 
 cmake -S "$root" -B "$build" -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSSO_FUZZ=ON >/dev/null

@@ -290,7 +290,7 @@ std::string_view to_string(AdmissionMode mode) {
   switch (mode) {
     case AdmissionMode::kEnforce: return "Enforce";
     case AdmissionMode::kAudit: return "Audit";
-    case AdmissionMode::kOff: return "Off";
+    case AdmissionMode::kDisabled: return "Disabled";
   }
   return "";
 }
@@ -375,7 +375,7 @@ Result<SecureService> parse_secure_service(const json& object) {
   }
   if (const json* admission = field(spec, "admission", json::value_t::object, "spec.admission", problems)) {
     static const std::pair<const char*, AdmissionMode> kModes[] = {
-        {"Enforce", AdmissionMode::kEnforce}, {"Audit", AdmissionMode::kAudit}, {"Off", AdmissionMode::kOff}};
+        {"Enforce", AdmissionMode::kEnforce}, {"Audit", AdmissionMode::kAudit}, {"Disabled", AdmissionMode::kDisabled}};
     out.admission_mode = enum_or(*admission, "mode", "spec.admission.mode", problems, kModes, AdmissionMode::kEnforce);
   }
   if (!problems.empty())

@@ -36,12 +36,12 @@ inline constexpr std::chrono::hours kDefaultDuration{2160};
 
 kube::ResourceType secure_services();
 
-enum class AdmissionMode { kEnforce, kAudit, kOff };
+enum class AdmissionMode { kEnforce, kAudit, kDisabled };
 enum class MeshProvider { kNone, kIstio, kLinkerd };
 enum class MtlsMode { kStrict, kPermissive };
 enum class RotationPolicy { kAlways, kNever };
 
-std::string_view to_string(AdmissionMode mode);     // "Enforce", "Audit", "Off"
+std::string_view to_string(AdmissionMode mode);     // "Enforce", "Audit", "Disabled"
 std::string_view to_string(MeshProvider mesh);      // "None", "Istio", "Linkerd"
 std::string_view to_string(MtlsMode mode);          // "STRICT", "PERMISSIVE"
 std::string_view to_string(RotationPolicy policy);  // "Always", "Never"

@@ -13,6 +13,7 @@
 #include "base/base64.hpp"
 #include "cli/commands.hpp"
 #include "cli/flags.hpp"
+#include "cli/manifest_files.hpp"
 #include "cli/usage.hpp"
 #include "controller/cluster_ca.hpp"
 #include "controller/desired_policies.hpp"
@@ -37,64 +38,6 @@ struct Input {
   std::string where;
 };
 
-Result<std::string> read_file(const std::string& path) {
-  std::ifstream file(path, std::ios::binary);
-  if (!file) return not_found(path + ": cannot open the file");
-  return std::string(std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>());
-}
-
-Result<std::string> read_input(const std::string& path, std::istream& in) {
-  if (path != "-") return read_file(path);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
-
-// What -f names, as kubectl reads it: a file, "-" for stdin, or a directory's .yaml, .yml and
-// .json files (not recursive), in name order so that the output does not depend on the disk.
-Result<std::vector<std::string>> expand_paths(const std::vector<std::string>& paths) {
-  std::vector<std::string> files;
-  for (const auto& path : paths) {
-    std::error_code ec;
-    if (path == "-" || !std::filesystem::is_directory(path, ec)) {
-      files.push_back(path);
-      continue;
-    }
-    std::vector<std::string> found;
-    for (const auto& entry : std::filesystem::directory_iterator(path, ec)) {
-      const std::string ext = entry.path().extension().string();
-      if (entry.is_regular_file() && (ext == ".yaml" || ext == ".yml" || ext == ".json"))
-        found.push_back(entry.path().string());
-    }
-    if (ec) return failed_precondition(path + ": " + ec.message());
-    std::sort(found.begin(), found.end());
-    files.insert(files.end(), found.begin(), found.end());
-  }
-  return files;
-}
-
-// Where each object kube::read_manifests returns for `text` came from, numbered as its errors
-// number them: empty documents count, a List's items are named by index.
-std::vector<std::string> document_names(const std::string& text, const std::string& source) {
-  std::vector<std::string> names;
-  std::vector<YAML::Node> docs;
-  try {
-    docs = YAML::LoadAll(text);
-  } catch (const YAML::Exception&) {
-    return names;  // read_manifests has already reported it
-  }
-  for (size_t i = 0; i < docs.size(); ++i) {
-    const std::string where = source + ": document " + std::to_string(i + 1);
-    if (docs[i].IsNull()) continue;
-    const YAML::Node items = docs[i].IsMap() ? docs[i]["items"] : YAML::Node();
-    if (docs[i].IsMap() && docs[i]["kind"] && docs[i]["kind"].IsScalar() && docs[i]["kind"].Scalar() == "List" &&
-        items.IsSequence()) {
-      for (size_t j = 0; j < items.size(); ++j) names.push_back(where + ": items[" + std::to_string(j) + "]");
-      continue;
-    }
-    names.push_back(where);
-  }
-  return names;
-}
-
 bool is_secure_service_kind(const json& object) {
   const std::string api_version = kube::string_field(object, "apiVersion");
   return kube::string_field(object, "kind") == api::kKind && api_version.starts_with(std::string(api::kGroup) + "/");
@@ -103,32 +46,22 @@ bool is_secure_service_kind(const json& object) {
 // The SecureServices of every file, parsed and defaulted as the API server would; other kinds
 // are skipped (an input is often a whole app's manifests).
 Result<std::vector<Input>> read_secure_services(const std::vector<std::string>& paths, std::istream& in) {
-  SSO_ASSIGN_OR_RETURN(auto files, expand_paths(paths));
+  std::optional<std::string> stdin_text;
+  SSO_ASSIGN_OR_RETURN(auto objects, read_manifest_files(paths, in, stdin_text));
   std::vector<Input> inputs;
   std::map<std::string, std::string> seen;  // ns/name -> where
-  for (const auto& file : files) {
-    const std::string source = file == "-" ? "<stdin>" : file;
-    SSO_ASSIGN_OR_RETURN(std::string text, read_input(file, in));
-    SSO_ASSIGN_OR_RETURN(auto objects, kube::read_manifests(text, source));
-    const std::vector<std::string> names = document_names(text, source);
-    for (size_t i = 0; i < objects.size(); ++i) {
-      if (!is_secure_service_kind(objects[i])) continue;
-      const std::string where = i < names.size() ? names[i] : source + ": object " + std::to_string(i + 1);
-      if (objects[i]["apiVersion"] != api::kApiVersion)
-        return invalid_argument(where + ": apiVersion: Unsupported value: \"" +
-                                objects[i]["apiVersion"].get<std::string>() + "\": want \"" +
-                                std::string(api::kApiVersion) + "\"");
-      auto parsed = api::parse_secure_service(objects[i]);
-      if (!parsed.ok()) return invalid_argument(where + ": " + parsed.error().message());
-      const std::string key = kube::object_key(parsed->ns, parsed->name);
-      if (auto [it, inserted] = seen.emplace(key, where); !inserted)
-        return invalid_argument(std::string(where)
-                                    .append(": SecureService ")
-                                    .append(key)
-                                    .append(" is also defined at ")
-                                    .append(it->second));
-      inputs.push_back({std::move(*parsed), where});
-    }
+  for (const auto& [object, where] : objects) {
+    if (!is_secure_service_kind(object)) continue;
+    if (object["apiVersion"] != api::kApiVersion)
+      return invalid_argument(where + ": apiVersion: Unsupported value: \"" + object["apiVersion"].get<std::string>() +
+                              "\": want \"" + std::string(api::kApiVersion) + "\"");
+    auto parsed = api::parse_secure_service(object);
+    if (!parsed.ok()) return invalid_argument(where + ": " + parsed.error().message());
+    const std::string key = kube::object_key(parsed->ns, parsed->name);
+    if (auto [it, inserted] = seen.emplace(key, where); !inserted)
+      return invalid_argument(
+          std::string(where).append(": SecureService ").append(key).append(" is also defined at ").append(it->second));
+    inputs.push_back({std::move(*parsed), where});
   }
   // One order whatever the order of the files: by namespace, then name.
   std::sort(inputs.begin(), inputs.end(), [](const Input& a, const Input& b) {

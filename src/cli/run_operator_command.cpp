@@ -10,6 +10,7 @@
 #include "kube/rest_client.hpp"
 #include "kube/runtime.hpp"
 #include "metrics/registry.hpp"
+#include "webhook/admission_webhooks.hpp"
 
 namespace sso::cli {
 namespace {
@@ -33,6 +34,14 @@ Result<double> number_flag(const std::string& name, const std::string& value, do
   return invalid_argument("--" + name + ": \"" + value + "\" is not a number of at least " + std::to_string(int(min)));
 }
 
+// NAMESPACE/NAME, as --ca-secret and --webhook-service take it.
+Result<std::pair<std::string, std::string>> namespaced_name_flag(const std::string& name, const std::string& value) {
+  const auto slash = value.find('/');
+  if (slash == std::string::npos || slash == 0 || slash + 1 == value.size())
+    return invalid_argument("--" + name + ": want NAMESPACE/NAME, got \"" + value + "\"");
+  return std::pair{value.substr(0, slash), value.substr(slash + 1)};
+}
+
 // The pod's own namespace (POD_NAMESPACE from the downward API, else the service account's
 // namespace file): where controller-runtime puts its Lease, and where the cluster CA lives.
 Result<std::string> pod_namespace(const std::map<std::string, std::string>& env) {
@@ -52,6 +61,8 @@ int run_operator(const std::vector<std::string>& args, CommandContext& ctx) {
                           qps = "20", burst = "30", log_format = "text", log_level = "info", grace = "30s";
   std::string watch_namespaces, cluster_domain = "cluster.local", trust_domain = "cluster.local", ca_secret,
                                 ca_propagation = "5m", ca_overlap = "24h";
+  std::string webhook_bind = ":9443", webhook_service, webhook_secret = "secureservice-operator-webhook-tls",
+              webhook_config = "secureservice-operator";
   bool leader_elect = false;
   FlagSet flags(kCommand, "",
                 "Runs the operator against a cluster: it serves /healthz and /readyz, and /metrics for Prometheus,\n"
@@ -82,6 +93,15 @@ int run_operator(const std::vector<std::string>& args, CommandContext& ctx) {
   flags.add_string("ca-rotation-propagation", 0, &ca_propagation,
                    "how long a new CA is trusted before it signs (kubelet must refresh mounted Secrets first)");
   flags.add_string("ca-rotation-overlap", 0, &ca_overlap, "how long the previous CA stays trusted after a rotation");
+  flags.add_string("webhook-bind-address", 0, &webhook_bind,
+                   "address of the HTTPS admission webhooks (\"0\" turns them off)");
+  flags.add_string("webhook-service", 0, &webhook_service,
+                   "NAMESPACE/NAME of the webhooks' Service, named in their serving certificate; default: "
+                   "the pod's namespace/secureservice-operator-webhook");
+  flags.add_string("webhook-secret", 0, &webhook_secret,
+                   "the Secret (in the webhook Service's namespace) holding the serving certificate");
+  flags.add_string("webhook-config-name", 0, &webhook_config,
+                   "the ValidatingWebhookConfiguration whose caBundle the operator keeps");
   if (auto code = parse_or_exit_code(flags, args, ctx)) return *code;
 
   log::Format format;
@@ -123,11 +143,20 @@ int run_operator(const std::vector<std::string>& args, CommandContext& ctx) {
       start = comma + 1;
     }
     if (!ca_secret.empty()) {
-      const auto slash = ca_secret.find('/');
-      if (slash == std::string::npos || slash == 0 || slash + 1 == ca_secret.size())
-        return invalid_argument("--ca-secret: want NAMESPACE/NAME, got \"" + ca_secret + "\"");
-      operator_options.ca_namespace = ca_secret.substr(0, slash);
-      operator_options.ca_name = ca_secret.substr(slash + 1);
+      SSO_ASSIGN_OR_RETURN(std::tie(operator_options.ca_namespace, operator_options.ca_name),
+                           namespaced_name_flag("ca-secret", ca_secret));
+    }
+    if (webhook_bind != "0") {
+      controller::WebhookCertificateOptions w;
+      w.secret_name = webhook_secret;
+      w.config_name = webhook_config;
+      w.cluster_domain = cluster_domain;
+      w.service_name = "secureservice-operator-webhook";
+      if (!webhook_service.empty()) {
+        SSO_ASSIGN_OR_RETURN(std::tie(w.service_namespace, w.service_name),
+                             namespaced_name_flag("webhook-service", webhook_service));
+      }
+      operator_options.webhook = w;
     }
     return ok_status();
   }();
@@ -153,6 +182,15 @@ int run_operator(const std::vector<std::string>& args, CommandContext& ctx) {
     operator_options.ca_namespace = *ns;
   }
 
+  if (operator_options.webhook && operator_options.webhook->service_namespace.empty()) {
+    auto ns = pod_namespace(env);
+    if (!ns.ok()) {
+      return command_error(ctx, kCommand,
+                           ns.error().describe() + ": pass --webhook-service, or --webhook-bind-address=0");
+    }
+    operator_options.webhook->service_namespace = *ns;
+  }
+
   metrics::Registry registry;
   client_options.metrics = &registry;
   auto client = kube::RestClient::create(*config, client_options);
@@ -162,9 +200,27 @@ int run_operator(const std::vector<std::string>& args, CommandContext& ctx) {
   kube::Runtime runtime(**client, registry, options);
   auto secure_services = controller::SecureServiceOperator::create(runtime, **client, registry, operator_options);
   if (!secure_services.ok()) return command_error(ctx, kCommand, secure_services.error().describe());
+  std::unique_ptr<webhook::AdmissionWebhooks> webhooks;
+  if (operator_options.webhook) {
+    webhook::AdmissionWebhooksOptions w;
+    w.server.bind_address = webhook_bind;
+    w.namespaces = operator_options.namespaces;
+    w.admission.watched_namespaces = operator_options.namespaces;
+    // Never blocked: the operator's own namespace (it must be able to start to answer) and
+    // kube-system, whatever the webhook configuration's namespaceSelector says.
+    w.admission.exempt_namespaces = {operator_options.webhook->service_namespace, "kube-system"};
+    if (auto ns = pod_namespace(env); ns.ok()) w.admission.exempt_namespaces.push_back(*ns);
+    auto created = webhook::AdmissionWebhooks::create(runtime, registry, (*secure_services)->secure_service_informers(),
+                                                      *(*secure_services)->serving_secret_informer(), std::move(w));
+    if (!created.ok()) return command_error(ctx, kCommand, created.error().describe());
+    webhooks = std::move(*created);
+    if (Status started = webhooks->start(); !started.ok())
+      return command_error(ctx, kCommand, started.error().describe());
+  }
   kube::StopSignal never;
   const kube::StopSignal& stop = ctx.stop ? *ctx.stop : never;
   Status ran = runtime.run(stop);
+  if (webhooks) webhooks->stop();
   if (!ran.ok()) return command_error(ctx, kCommand, ran.error().describe());
   log::info("setup", "stopped cleanly");
   return kExitOk;

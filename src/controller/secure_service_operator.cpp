@@ -11,6 +11,7 @@ using nlohmann::json;
 namespace {
 
 constexpr const char* kCaKey = "cluster-ca";
+constexpr const char* kWebhookCertificateKey = "webhook-certificate";
 
 std::string managed_selector() { return std::string(api::kManagedByLabel) + "=" + std::string(api::kManagedByValue); }
 
@@ -64,8 +65,36 @@ Result<std::unique_ptr<SecureServiceOperator>> SecureServiceOperator::create(kub
   auto& service_controller = runtime.add_controller(
       "secureservice", [r = op->services_.get()](const std::string& key) { return r->reconcile(key); });
 
-  auto enqueue_all_services = [service_caches, &service_controller]() {
+  // The webhook's serving certificate: a Secret and the webhook configuration's caBundle,
+  // each watched by name so that a deleted Secret or an upgrade that blanks the caBundle is
+  // put back at once.
+  kube::Controller* webhook_controller = nullptr;
+  if (options.webhook) {
+    const auto& w = *options.webhook;
+    if (w.service_namespace.empty() || w.service_name.empty() || w.secret_name.empty() || w.config_name.empty())
+      return invalid_argument("the webhook needs a service, a Secret and a webhook configuration name");
+    auto& secret = runtime.add_informer({.type = kube::resources::secrets(),
+                                         .ns = w.service_namespace,
+                                         .field_selector = "metadata.name=" + w.secret_name});
+    op->serving_secret_ = &secret;
+    auto& configs = runtime.add_informer({.type = kube::resources::validating_webhook_configurations(),
+                                          .field_selector = "metadata.name=" + w.config_name});
+    op->webhook_certificate_ = std::make_unique<WebhookCertificateReconciler>(
+        WebhookCertificateReconciler::Deps{client, secret.cache(), configs.cache(), op->ca_source_, runtime.events(),
+                                           op->clock_},
+        w);
+    webhook_controller = &runtime.add_controller(
+        "webhook-certificate",
+        [r = op->webhook_certificate_.get()](const std::string& key) { return r->reconcile(key); });
+    const auto to_key = [](const json&) { return std::vector<std::string>{kWebhookCertificateKey}; };
+    runtime.enqueue(secret, *webhook_controller, to_key);
+    runtime.enqueue(configs, *webhook_controller, to_key);
+  }
+  op->service_informers_ = services;
+
+  auto enqueue_all_services = [service_caches, &service_controller, webhook_controller]() {
     for (const auto& o : service_caches.list()) service_controller.queue().add(kube::object_key(*o));
+    if (webhook_controller) webhook_controller->queue().add(kWebhookCertificateKey);
   };
   op->ca_ =
       std::make_unique<CaReconciler>(CaReconciler::Deps{client, ca_secret.cache(), op->ca_source_, runtime.events(),

@@ -10,6 +10,7 @@
 #include "controller/cluster_ca.hpp"
 #include "controller/desired_policies.hpp"
 #include "controller/secure_service_reconciler.hpp"
+#include "controller/webhook_certificate.hpp"
 #include "kube/rest_client.hpp"
 #include "kube/runtime.hpp"
 #include "metrics/registry.hpp"
@@ -23,6 +24,8 @@ struct OperatorOptions {
   std::string ca_namespace;
   std::string ca_name = "secureservice-operator-ca";
   ClusterCaOptions ca;
+  // The admission webhook's serving certificate and caBundle (unset: no webhook).
+  std::optional<WebhookCertificateOptions> webhook;
 };
 
 // The SecureService operator's informers and controllers, registered on a Runtime: the
@@ -34,6 +37,11 @@ class SecureServiceOperator {
   static Result<std::unique_ptr<SecureServiceOperator>> create(kube::Runtime& runtime, kube::RestClient& client,
                                                                metrics::Registry& registry, OperatorOptions options);
 
+  // For the admission webhooks, which answer from the same caches on every replica.
+  const std::vector<kube::Informer*>& secure_service_informers() const { return service_informers_; }
+  // The informer holding the webhook's serving Secret (null without a webhook).
+  kube::Informer* serving_secret_informer() const { return serving_secret_; }
+
  private:
   SecureServiceOperator(metrics::Registry& registry) : metrics_(registry) {}
   SystemClock clock_;
@@ -41,6 +49,9 @@ class SecureServiceOperator {
   metrics::SecureServiceMetrics metrics_;
   std::unique_ptr<CaReconciler> ca_;
   std::unique_ptr<SecureServiceReconciler> services_;
+  std::unique_ptr<WebhookCertificateReconciler> webhook_certificate_;
+  std::vector<kube::Informer*> service_informers_;
+  kube::Informer* serving_secret_ = nullptr;
 };
 
 }  // namespace sso::controller

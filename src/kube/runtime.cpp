@@ -46,6 +46,9 @@ bool Runtime::ready() const {
   for (const auto& informer : informers_) {
     if (!informer->has_synced()) return false;
   }
+  for (const auto& check : readiness_checks_) {
+    if (!check()) return false;
+  }
   return !options_.leader_election || electing_.load();
 }
 

@@ -54,6 +54,9 @@ class Runtime {
   // Events about objects, written in the background (controller-runtime's
   // GetEventRecorderFor); only the leader's controllers record, so followers write none.
   EventRecorder& events() { return events_; }
+  // One more condition of /readyz (controller-runtime's AddReadyzCheck), e.g. a server that
+  // cannot answer yet.
+  void add_readiness_check(std::function<bool()> check) { readiness_checks_.push_back(std::move(check)); }
   void enqueue(Informer& informer, Controller& controller,
                std::function<std::vector<std::string>(const nlohmann::json&)> map = nullptr);
 
@@ -78,6 +81,7 @@ class Runtime {
   EventRecorder events_;
   std::vector<std::unique_ptr<Informer>> informers_;
   std::vector<std::unique_ptr<Controller>> controllers_;
+  std::vector<std::function<bool()>> readiness_checks_;
   std::unique_ptr<RestClient> election_client_;
   std::unique_ptr<LeaderElector> elector_;
   std::unique_ptr<HttpServer> health_server_;

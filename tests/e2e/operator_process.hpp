@@ -68,6 +68,31 @@ class OperatorClusterTest : public ::testing::Test {
     kubectl_ok({"apply", "-f", SSO_CRDS_DIR});
   }
 
+  // The operator's `run` flags for these tests: this cluster, probes on `port` and metrics on
+  // port + 1 (free_port_pair), JSON logs, the cluster CA in default/, the admission webhook on
+  // a free port as Service default/secureservice-operator-webhook; then `extra` (the last
+  // value of a flag wins).
+  std::vector<std::string> operator_argv(uint16_t port, const std::vector<std::string>& extra = {}) const {
+    std::vector<std::string> argv = {SSO_OPERATOR_BIN,
+                                     "run",
+                                     "--kubeconfig",
+                                     kubeconfig_,
+                                     "--health-probe-bind-address",
+                                     "127.0.0.1:" + std::to_string(port),
+                                     "--metrics-bind-address",
+                                     "127.0.0.1:" + std::to_string(port + 1),
+                                     "--log-format",
+                                     "json",
+                                     "--ca-secret",
+                                     "default/secureservice-operator-ca",
+                                     "--webhook-service",
+                                     "default/secureservice-operator-webhook",
+                                     "--webhook-bind-address",
+                                     "127.0.0.1:0"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    return argv;
+  }
+
   // kubectl with the admin kubeconfig; a failure fails the test. Returns stdout.
   std::string kubectl_ok(const std::vector<std::string>& args) {
     std::vector<std::string> argv = {SSO_KUBECTL_BIN, "--kubeconfig", kubeconfig_};

@@ -16,28 +16,11 @@ using ::testing::HasSubstr;
 class OperatorRun : public OperatorClusterTest {
  protected:
   std::unique_ptr<BackgroundProcess> start_operator(const std::string& name, uint16_t port) {
-    return std::make_unique<BackgroundProcess>(std::vector<std::string>{SSO_OPERATOR_BIN,
-                                                                        "run",
-                                                                        "--kubeconfig",
-                                                                        kubeconfig_,
-                                                                        "--leader-elect",
-                                                                        "--leader-election-namespace",
-                                                                        "default",
-                                                                        "--health-probe-bind-address",
-                                                                        "127.0.0.1:" + std::to_string(port),
-                                                                        "--metrics-bind-address",
-                                                                        "127.0.0.1:" + std::to_string(port + 1),
-                                                                        "--leader-elect-lease-duration",
-                                                                        "2s",
-                                                                        "--leader-elect-renew-deadline",
-                                                                        "1500ms",
-                                                                        "--leader-elect-retry-period",
-                                                                        "200ms",
-                                                                        "--log-format",
-                                                                        "json",
-                                                                        "--ca-secret",
-                                                                        "default/secureservice-operator-ca"},
-                                               dir_.file(name + ".log"));
+    return std::make_unique<BackgroundProcess>(
+        operator_argv(
+            port, {"--leader-elect", "--leader-election-namespace", "default", "--leader-elect-lease-duration", "2s",
+                   "--leader-elect-renew-deadline", "1500ms", "--leader-elect-retry-period", "200ms"}),
+        dir_.file(name + ".log"));
   }
 
   std::string holder() {

@@ -41,23 +41,9 @@ class SecureServiceE2E : public OperatorClusterTest {
 
   void start_operator(const std::vector<std::string>& extra_flags = {}) {
     port_ = free_port_pair();
-    std::vector<std::string> argv = {SSO_OPERATOR_BIN,
-                                     "run",
-                                     "--kubeconfig",
-                                     kubeconfig_,
-                                     "--ca-secret",
-                                     "default/secureservice-operator-ca",
-                                     "--ca-rotation-propagation",
-                                     "1s",
-                                     "--ca-rotation-overlap",
-                                     "1h",
-                                     "--health-probe-bind-address",
-                                     "127.0.0.1:" + std::to_string(port_),
-                                     "--metrics-bind-address",
-                                     "127.0.0.1:" + std::to_string(port_ + 1),
-                                     "--log-format",
-                                     "json"};
-    argv.insert(argv.end(), extra_flags.begin(), extra_flags.end());
+    std::vector<std::string> flags = {"--ca-rotation-propagation", "1s", "--ca-rotation-overlap", "1h"};
+    flags.insert(flags.end(), extra_flags.begin(), extra_flags.end());
+    const auto argv = operator_argv(port_, flags);
     operator_ = std::make_unique<BackgroundProcess>(argv, dir_.file("operator-" + std::to_string(port_) + ".log"));
   }
 

@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <iostream>
 #include <string>
+#include <vector>
 
 #include "kube_test_server.hpp"
 
@@ -16,6 +17,13 @@ void on_signal(int) { g_stop = 1; }
 int main(int argc, char** argv) {
   std::string kubeconfig_path = "kubeconfig";
   sso::testing::KubeTestServer::Options options;
+  // kube-apiserver reaches a webhook's Service through the cluster network; here each
+  // --webhook-service NS/NAME=PORT says which local port stands for the Service.
+  struct ServicePort {
+    std::string ns, name;
+    uint16_t port;
+  };
+  std::vector<ServicePort> webhook_services;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     auto value = [&]() -> std::string {
@@ -29,10 +37,20 @@ int main(int argc, char** argv) {
       kubeconfig_path = value();
     else if (arg == "--port")
       options.port = static_cast<uint16_t>(std::stoi(value()));
-    else if (arg == "--help" || arg == "-h") {
-      std::cout << "Usage: kube-testserver [--kubeconfig PATH] [--port N]\n"
+    else if (arg == "--webhook-service") {
+      const std::string v = value();
+      const auto slash = v.find('/'), equals = v.find('=');
+      if (slash == std::string::npos || equals == std::string::npos || equals < slash) {
+        std::cerr << "kube-testserver: --webhook-service: want NAMESPACE/NAME=PORT, got \"" << v << "\"\n";
+        return 2;
+      }
+      webhook_services.push_back({v.substr(0, slash), v.substr(slash + 1, equals - slash - 1),
+                                  static_cast<uint16_t>(std::stoi(v.substr(equals + 1)))});
+    } else if (arg == "--help" || arg == "-h") {
+      std::cout << "Usage: kube-testserver [--kubeconfig PATH] [--port N] [--webhook-service NS/NAME=PORT]...\n"
                    "Serves the Kubernetes API test server on https://127.0.0.1:PORT (a free port unless given)\n"
-                   "and writes an admin kubeconfig to PATH (default ./kubeconfig).\n";
+                   "and writes an admin kubeconfig to PATH (default ./kubeconfig). Admission webhooks whose\n"
+                   "clientConfig names Service NS/NAME are called on 127.0.0.1:PORT.\n";
       return 0;
     } else {
       std::cerr << "kube-testserver: unknown flag " << arg << " (see --help)\n";
@@ -44,6 +62,7 @@ int main(int argc, char** argv) {
     std::cerr << "kube-testserver: " << server.error().describe() << "\n";
     return 1;
   }
+  for (const auto& s : webhook_services) (*server)->api().admission().map_service(s.ns, s.name, s.port);
   (*server)->admin_kubeconfig(kubeconfig_path);
   std::cout << "kube-testserver listening on " << (*server)->url() << "; kubeconfig written to " << kubeconfig_path
             << std::endl;

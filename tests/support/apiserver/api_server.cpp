@@ -715,6 +715,11 @@ ApiResponse ApiServer::create_object(const HttpRequest& request, const Route& ro
     meta.erase("namespace");
   }
   meta["name"] = name;
+  if (type.resource == "pods" && object.contains("spec") && object["spec"].is_object() &&
+      (!object["spec"].contains("serviceAccountName") || object["spec"]["serviceAccountName"] == "")) {
+    // kube-apiserver's ServiceAccount admission plugin, which runs before any webhook.
+    object["spec"]["serviceAccountName"] = "default";
+  }
   if (type.resource == "secrets") {
     if (object.value("type", "").empty()) object["type"] = "Opaque";  // defaulting
     fold_string_data(object);
