@@ -27,8 +27,11 @@ ready() { [ "$(kq get ssvc -n "$1" "$2" -o jsonpath='{.status.conditions[?(@.typ
 step "secureservice-operator $("$bin" version | cut -d' ' -f2)"
 "$bin" --help | sed -n '1,2p'
 
+port_a=$((30000 + RANDOM % 10000)); port_b=$((port_a + 3))
 step "Starting the Kubernetes API test server (the embedded default cluster)"
-"$build/tests/kube-testserver" --kubeconfig "$work/kubeconfig" > "$work/server.log" 2>&1 &
+# The webhook Service is replica b's webhook port here: followers answer admission too.
+"$build/tests/kube-testserver" --kubeconfig "$work/kubeconfig" \
+  --webhook-service "secureservice-system/secureservice-operator-webhook=$((port_b + 2))" > "$work/server.log" 2>&1 &
 server_pid=$!
 for _ in $(seq 100); do grep -q listening "$work/server.log" 2>/dev/null && break; sleep 0.05; done
 cat "$work/server.log"
@@ -37,13 +40,15 @@ step "Install the SecureService CRD, and stand-ins for the Istio and Linkerd CRD
 k apply -f "$root/crds/"
 kq apply -f "$root/tests/support/crds/mesh-stand-ins.yaml" >/dev/null && echo "(mesh CRDs: tests/support/crds/mesh-stand-ins.yaml)"
 k create namespace secureservice-system
+echo "(the webhook configuration, caBundle empty: the operator fills it in)"
+k apply -f "$root/tests/support/webhook/validating-webhook-configuration.yaml"
 
 step "Run two operator replicas; one leads (a Lease), creates the cluster CA and reconciles"
-port_a=$((30000 + RANDOM % 10000)); port_b=$((port_a + 2))
 start_operator() {
   "$bin" run --kubeconfig "$work/kubeconfig" --leader-elect --leader-election-namespace secureservice-system \
     --ca-secret secureservice-system/secureservice-operator-ca --ca-rotation-propagation 2s \
     --health-probe-bind-address "127.0.0.1:$1" --metrics-bind-address "127.0.0.1:$(($1 + 1))" \
+    --webhook-bind-address "127.0.0.1:$(($1 + 2))" --webhook-service secureservice-system/secureservice-operator-webhook \
     --leader-elect-lease-duration 4s --leader-elect-renew-deadline 3s --leader-elect-retry-period 500ms \
     --log-format json > "$work/operator-$2.log" 2>&1 &
   operator_pids+=($!)
@@ -81,6 +86,41 @@ if [ -x "$validator" ]; then
     -A -l app.kubernetes.io/managed-by=secureservice-operator -o yaml | "$validator" --crds "$root/crds" -
 fi
 
+step "The admission webhook: a checkout pod without its TLS mount is denied, with what to fix"
+k get validatingwebhookconfiguration secureservice-operator -o jsonpath='{range .webhooks[*]}{.name}{": caBundle of "}{.clientConfig.caBundle}{"\n"}{end}' | cut -c1-80
+cat > "$work/pod.yaml" <<'YAML'
+apiVersion: v1
+kind: Pod
+metadata: {name: checkout-0, namespace: shop, labels: {app: checkout}}
+spec:
+  serviceAccountName: checkout
+  containers:
+    - name: app
+      image: registry.example/shop/checkout:1.4
+YAML
+cat "$work/pod.yaml"
+k apply -f "$work/pod.yaml" || true
+echo "The same decision offline, for a CI pipeline:"
+echo "\$ secureservice-operator check -f examples/shop.yaml pod.yaml"
+"$bin" check -f "$root/examples/shop.yaml" "$work/pod.yaml" || echo "(exit status $?)"
+cat > "$work/pod.yaml" <<'YAML'
+apiVersion: v1
+kind: Pod
+metadata: {name: checkout-0, namespace: shop, labels: {app: checkout}}
+spec:
+  serviceAccountName: checkout
+  containers:
+    - name: app
+      image: registry.example/shop/checkout:1.4
+      volumeMounts:
+        - {name: tls, mountPath: /etc/secureservice/tls, readOnly: true}
+  volumes:
+    - name: tls
+      secret: {secretName: checkout-tls}
+YAML
+echo "With the Secret mounted read-only at spec.tls.mountPath:"
+k apply -f "$work/pod.yaml"
+
 step "Someone deletes the NetworkPolicy: the operator puts it back"
 k delete networkpolicy payments -n shop
 wait_for kq get networkpolicy payments -n shop
@@ -111,6 +151,8 @@ step "Metrics for Prometheus"
 echo "\$ curl -s 127.0.0.1:$((port_a + 1))/metrics | grep ^secureservice_"
 curl -s "127.0.0.1:$((port_a + 1))/metrics" | grep '^secureservice_' | head -12
 if command -v promtool >/dev/null; then curl -s "127.0.0.1:$((port_a + 1))/metrics" | promtool check metrics && echo "promtool: ok"; fi
+echo "\$ curl -s 127.0.0.1:$((port_b + 1))/metrics | grep -E '^(controller_runtime_webhook_requests_total|secureservice_admission_decisions_total)'"
+curl -s "127.0.0.1:$((port_b + 1))/metrics" | grep -E '^(controller_runtime_webhook_requests_total|secureservice_admission_decisions_total)'
 
 step "The same objects offline, for review or GitOps: secureservice-operator render"
 echo "\$ secureservice-operator render -f examples/ | grep -E '^kind:' | sort | uniq -c"
@@ -124,5 +166,4 @@ wait_for leads_b
 k get lease secureservice-operator -n secureservice-system -o jsonpath='{"holder: "}{.spec.holderIdentity}{"  transitions: "}{.spec.leaseTransitions}{"\n"}'
 
 step "Next"
-echo "The admission webhook (issue #6) and the Helm chart (issue #7) come next: the demo will then show a pod"
-echo "without its TLS mount denied, and how to install the chart into a real cluster."
+echo "The Helm chart (issue #7) comes next: the demo will then end with how to install it into a real cluster."
