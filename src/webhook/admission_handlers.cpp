@@ -60,22 +60,20 @@ bool contains(const std::vector<std::string>& list, const std::string& value) {
 // its labels, annotations or finalizers edited, with the problem as a warning. Otherwise a
 // controller's routine metadata write on a legacy pod would fail (Kyverno and Gatekeeper
 // audit such objects rather than block their updates).
-Verdict forgive_pre_existing(Verdict now, const std::optional<Verdict>& before) {
-  if (now.allowed || !before || before->allowed || before->message != now.message) return now;
+// The old object is decided only when the new one is refused: only then can it matter.
+template <typename Decide>
+AdmissionResponse answer_update(const AdmissionRequest& request, Verdict now, const Decide& decide) {
+  if (now.allowed) return answer(request, std::move(now));
+  auto before = decide(request.old_object);
+  if (!before.ok() || before->allowed || before->message != now.message) return answer(request, std::move(now));
   Verdict kept;
   kept.reason = "PreExisting";
   kept.warnings = std::move(now.warnings);
   kept.warnings.push_back("already so before this update: " + now.message);
-  return kept;
+  return answer(request, std::move(kept));
 }
 
 }  // namespace
-
-bool AdmissionHandlers::strict(const std::string& ns) const {
-  const auto labels = namespace_labels_(ns);
-  auto it = labels.find(kEnforcementLabel);
-  return it != labels.end() && it->second == "strict";
-}
 
 AdmissionResponse AdmissionHandlers::validate_pod(const AdmissionRequest& request) const {
   if (!request.kind.group.empty() || request.kind.kind != "Pod" || request.resource.resource != "pods" ||
@@ -89,7 +87,7 @@ AdmissionResponse AdmissionHandlers::validate_pod(const AdmissionRequest& reques
     SSO_ASSIGN_OR_RETURN(Pod pod, parse_pod(object));
     if (pod.ns.empty()) pod.ns = request.ns;
     const auto services = services_.in_namespace(request.ns);
-    return decide_pod(pod, pointers(*services), NamespacePolicy{.strict = strict(request.ns)});
+    return decide_pod(pod, pointers(*services), namespace_policy(namespace_labels_(request.ns)));
   };
   auto verdict = decide(request.object);
   if (!verdict.ok()) return bad_request(request, "request.object: " + verdict.error().describe());
@@ -98,9 +96,7 @@ AdmissionResponse AdmissionHandlers::validate_pod(const AdmissionRequest& reques
     if (request.object.is_object() && request.object.contains("metadata") && request.object["metadata"].is_object() &&
         request.object["metadata"].contains("deletionTimestamp"))
       return allow(request, "Terminating");
-    std::optional<Verdict> before;
-    if (auto old = decide(request.old_object); old.ok()) before = std::move(*old);
-    return answer(request, forgive_pre_existing(std::move(*verdict), before));
+    return answer_update(request, std::move(*verdict), decide);
   }
   return answer(request, std::move(*verdict));
 }
@@ -122,11 +118,7 @@ AdmissionResponse AdmissionHandlers::validate_secure_service(const AdmissionRequ
   };
   auto verdict = decide(request.object);
   if (!verdict.ok()) return bad_request(request, "request.object: " + verdict.error().describe());
-  if (request.operation == "UPDATE") {
-    std::optional<Verdict> before;
-    if (auto old = decide(request.old_object); old.ok()) before = std::move(*old);
-    return answer(request, forgive_pre_existing(std::move(*verdict), before));
-  }
+  if (request.operation == "UPDATE") return answer_update(request, std::move(*verdict), decide);
   return answer(request, std::move(*verdict));
 }
 

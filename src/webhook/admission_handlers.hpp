@@ -12,8 +12,6 @@ namespace sso::webhook {
 
 inline constexpr const char* kPodPath = "/validate-v1-pod";
 inline constexpr const char* kSecureServicePath = "/validate-secureservice-io-v1alpha1-secureservice";
-// A namespace with this label set to "strict" admits no pod that no SecureService selects.
-inline constexpr const char* kEnforcementLabel = "secureservice.io/enforcement";
 
 struct AdmissionOptions {
   std::vector<std::string> exempt_namespaces;   // never blocked: the operator's own, kube-system
@@ -41,8 +39,6 @@ class AdmissionHandlers {
   AdmissionResponse validate_secure_service(const AdmissionRequest& request) const;
 
  private:
-  bool strict(const std::string& ns) const;
-
   const SecureServiceIndex& services_;
   NamespaceLabels namespace_labels_;
   std::function<bool()> synced_;

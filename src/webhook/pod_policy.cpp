@@ -341,6 +341,11 @@ std::string Pod::effective_service_account() const {
   return service_account_name.empty() ? "default" : service_account_name;
 }
 
+NamespacePolicy namespace_policy(const kube::Labels& labels) {
+  auto it = labels.find(kEnforcementLabel);
+  return NamespacePolicy{.strict = it != labels.end() && it->second == "strict"};
+}
+
 Result<Pod> parse_pod(const json& object) {
   if (!object.is_object()) return invalid_argument("pod: must be an object");
   Pod pod;

@@ -76,9 +76,16 @@ struct Pod {
 // ("spec.containers[0].volumeMounts[1].readOnly: must be a boolean"). Never throws.
 Result<Pod> parse_pod(const nlohmann::json& object);
 
+// A namespace with this label set to "strict" admits no pod that no SecureService selects.
+inline constexpr const char* kEnforcementLabel = "secureservice.io/enforcement";
+
 struct NamespacePolicy {
   bool strict = false;  // labelled secureservice.io/enforcement: strict (kEnforcementLabel)
 };
+
+// The policy a namespace's labels ask for: the webhook reads them from its informer, `check`
+// from the Namespaces of its input.
+NamespacePolicy namespace_policy(const kube::Labels& labels);
 
 // One thing a pod lacks for a SecureService's identity: a reason and the text saying what is
 // missing and the YAML that fixes it ("container \"app\": add to volumeMounts: {...}").

@@ -1,4 +1,5 @@
 #include "webhook/admission_handlers.hpp"
+#include "webhook/pod_policy.hpp"
 
 #include <gmock/gmock.h>
 
