@@ -18,7 +18,6 @@
 #include "kube/label_selector.hpp"
 #include "kube/manifest_yaml.hpp"
 #include "kube/resource.hpp"
-#include "webhook/admission_handlers.hpp"
 #include "webhook/pod_policy.hpp"
 
 // `check`: the pod webhook's decision, offline, for CI (as `kyverno apply` runs policies on
@@ -65,33 +64,16 @@ struct Policies {
 // input; other kinds are skipped.
 Result<Policies> read_policies(const std::vector<ManifestObject>& sources, const std::string& default_ns) {
   Policies policies;
-  std::map<std::string, std::string> seen;  // ns/name -> where
-  bool any = false;
+  bool any_namespace = false;
   for (const auto& source : sources) {
-    if (is_kind(source.object, "", "Namespace")) {
-      any = true;
-      const auto labels = kube::labels_of(source.object);
-      auto it = labels.find(webhook::kEnforcementLabel);
-      if (it != labels.end() && it->second == "strict") policies.strict_namespaces.insert(kube::name_of(source.object));
-      continue;
-    }
-    if (kube::string_field(source.object, "kind") != api::kKind || group_of(source.object) != api::kGroup) continue;
-    any = true;
-    if (source.object["apiVersion"] != api::kApiVersion)
-      return invalid_argument(source.where + ": apiVersion: Unsupported value: \"" +
-                              source.object["apiVersion"].get<std::string>() + "\": want \"" +
-                              std::string(api::kApiVersion) + "\"");
-    json object = source.object;
-    if (kube::namespace_of(object).empty() && object.contains("metadata") && object["metadata"].is_object())
-      object["metadata"]["namespace"] = default_ns;
-    auto parsed = api::parse_secure_service(object);
-    if (!parsed.ok()) return invalid_argument(source.where + ": " + parsed.error().message());
-    const std::string key = kube::object_key(parsed->ns, parsed->name);
-    if (auto [it, inserted] = seen.emplace(key, source.where); !inserted)
-      return invalid_argument(source.where + ": SecureService " + key + " is also defined at " + it->second);
-    policies.services[parsed->ns].push_back(std::move(*parsed));
+    if (!is_kind(source.object, "", "Namespace")) continue;
+    any_namespace = true;
+    if (webhook::namespace_policy(kube::labels_of(source.object)).strict)
+      policies.strict_namespaces.insert(kube::name_of(source.object));
   }
-  if (!any) return invalid_argument("no SecureService or Namespace in the -f input");
+  SSO_ASSIGN_OR_RETURN(auto services, read_secure_services(sources, default_ns));
+  if (services.empty() && !any_namespace) return invalid_argument("no SecureService or Namespace in the -f input");
+  for (auto& input : services) policies.services[input.service.ns].push_back(std::move(input.service));
   return policies;
 }
 

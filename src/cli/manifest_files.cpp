@@ -6,8 +6,10 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <map>
 
 #include "kube/manifest_yaml.hpp"
+#include "kube/resource.hpp"
 
 namespace sso::cli {
 namespace {
@@ -85,6 +87,34 @@ Result<std::vector<ManifestObject>> read_manifest_files(const std::vector<std::s
           {std::move(objects[i]), i < names.size() ? names[i] : source + ": object " + std::to_string(i + 1)});
   }
   return out;
+}
+
+Result<std::vector<SecureServiceInput>> read_secure_services(const std::vector<ManifestObject>& objects,
+                                                             const std::string& default_ns) {
+  std::vector<SecureServiceInput> inputs;
+  std::map<std::string, std::string> seen;  // ns/name -> where
+  for (const auto& [object, where] : objects) {
+    const std::string api_version = kube::string_field(object, "apiVersion");
+    if (kube::string_field(object, "kind") != api::kKind || !api_version.starts_with(std::string(api::kGroup) + "/"))
+      continue;
+    if (api_version != api::kApiVersion)
+      return invalid_argument(where + ": apiVersion: Unsupported value: \"" + api_version + "\": want \"" +
+                              std::string(api::kApiVersion) + "\"");
+    auto parsed = [&] {
+      if (default_ns.empty() || !kube::namespace_of(object).empty() || !object.contains("metadata") ||
+          !object["metadata"].is_object())
+        return api::parse_secure_service(object);
+      nlohmann::json placed = object;
+      placed["metadata"]["namespace"] = default_ns;
+      return api::parse_secure_service(placed);
+    }();
+    if (!parsed.ok()) return invalid_argument(where + ": " + parsed.error().message());
+    const std::string key = kube::object_key(parsed->ns, parsed->name);
+    if (auto [it, inserted] = seen.emplace(key, where); !inserted)
+      return invalid_argument(where + ": SecureService " + key + " is also defined at " + it->second);
+    inputs.push_back({std::move(*parsed), where});
+  }
+  return inputs;
 }
 
 }  // namespace sso::cli

@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "api/secure_service.hpp"
 #include "base/result.hpp"
 
 namespace sso::cli {
@@ -25,5 +26,19 @@ Result<std::vector<ManifestObject>> read_manifest_files(const std::vector<std::s
                                                         std::optional<std::string>& stdin_text);
 
 Result<std::string> read_file(const std::string& path);
+
+// A SecureService of the input, parsed and defaulted as the API server would, and where it
+// came from.
+struct SecureServiceInput {
+  api::SecureService service;
+  std::string where;
+};
+
+// The SecureServices among `objects`, in input order; other kinds are skipped (an input is
+// often a whole app's manifests). One without a namespace is put in `default_ns` when that is
+// not empty. A wrong apiVersion, a field the API server would refuse or a name defined twice
+// is kInvalidArgument naming the document.
+Result<std::vector<SecureServiceInput>> read_secure_services(const std::vector<ManifestObject>& objects,
+                                                             const std::string& default_ns);
 
 }  // namespace sso::cli

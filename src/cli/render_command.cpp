@@ -32,39 +32,14 @@ constexpr const char* kCommand = "render";
 // A CA file is a few certificates at most; refuse anything that is clearly not one.
 constexpr std::uintmax_t kMaxCaFileBytes = 1 << 20;
 
-// A SecureService of the input and where it came from ("shop.yaml: document 2").
-struct Input {
-  api::SecureService service;
-  std::string where;
-};
-
-bool is_secure_service_kind(const json& object) {
-  const std::string api_version = kube::string_field(object, "apiVersion");
-  return kube::string_field(object, "kind") == api::kKind && api_version.starts_with(std::string(api::kGroup) + "/");
-}
-
-// The SecureServices of every file, parsed and defaulted as the API server would; other kinds
-// are skipped (an input is often a whole app's manifests).
-Result<std::vector<Input>> read_secure_services(const std::vector<std::string>& paths, std::istream& in) {
+// The SecureServices of every file, in one order whatever the order of the files: by
+// namespace, then name.
+Result<std::vector<SecureServiceInput>> read_sorted_secure_services(const std::vector<std::string>& paths,
+                                                                    std::istream& in) {
   std::optional<std::string> stdin_text;
   SSO_ASSIGN_OR_RETURN(auto objects, read_manifest_files(paths, in, stdin_text));
-  std::vector<Input> inputs;
-  std::map<std::string, std::string> seen;  // ns/name -> where
-  for (const auto& [object, where] : objects) {
-    if (!is_secure_service_kind(object)) continue;
-    if (object["apiVersion"] != api::kApiVersion)
-      return invalid_argument(where + ": apiVersion: Unsupported value: \"" + object["apiVersion"].get<std::string>() +
-                              "\": want \"" + std::string(api::kApiVersion) + "\"");
-    auto parsed = api::parse_secure_service(object);
-    if (!parsed.ok()) return invalid_argument(where + ": " + parsed.error().message());
-    const std::string key = kube::object_key(parsed->ns, parsed->name);
-    if (auto [it, inserted] = seen.emplace(key, where); !inserted)
-      return invalid_argument(
-          std::string(where).append(": SecureService ").append(key).append(" is also defined at ").append(it->second));
-    inputs.push_back({std::move(*parsed), where});
-  }
-  // One order whatever the order of the files: by namespace, then name.
-  std::sort(inputs.begin(), inputs.end(), [](const Input& a, const Input& b) {
+  SSO_ASSIGN_OR_RETURN(auto inputs, read_secure_services(objects, ""));
+  std::sort(inputs.begin(), inputs.end(), [](const SecureServiceInput& a, const SecureServiceInput& b) {
     return std::tie(a.service.ns, a.service.name) < std::tie(b.service.ns, b.service.name);
   });
   return inputs;
@@ -112,7 +87,7 @@ Result<controller::ClusterCa> mint_ca(TimePoint now) {
 // Everything the controller writes for `inputs`, in order: per SecureService its identity
 // Secret, the trust bundle of its namespace (once, with the namespace's first service), then
 // its NetworkPolicy and mesh objects. Warnings go to `err`; key material never does.
-Result<std::vector<json>> render(const std::vector<Input>& inputs, const controller::ClusterCa& ca,
+Result<std::vector<json>> render(const std::vector<SecureServiceInput>& inputs, const controller::ClusterCa& ca,
                                  const controller::ClusterSettings& settings, TimePoint now, std::ostream& err) {
   std::map<std::string, const api::SecureService*> by_key;
   std::vector<api::SecureService> services;
@@ -192,7 +167,7 @@ int run_render(const std::vector<std::string>& args, CommandContext& ctx) {
   if (files.empty()) return usage_error(ctx, kCommand, "-f FILE is required");
   const TimePoint now = ctx.clock.now();
 
-  auto inputs = read_secure_services(files, ctx.in);
+  auto inputs = read_sorted_secure_services(files, ctx.in);
   if (!inputs.ok()) return command_error(ctx, kCommand, inputs.error().describe());
   if (inputs->empty()) return command_error(ctx, kCommand, "no SecureService in the input");
 
