@@ -54,17 +54,12 @@ Result<WebhookSecretPlan> plan_webhook_secret(const json& existing, const Cluste
     if (auto v = kube::secret_value(existing, "tls.crt"); v.ok()) cert_pem = *v;
     if (auto v = kube::secret_value(existing, "tls.key"); v.ok()) key_pem = *v;
   }
-  auto decision =
-      pki::decide_reissue({.certificate_pem = cert_pem ? std::optional<std::string_view>(*cert_pem) : std::nullopt,
-                           .key_pem = key_pem ? std::optional<std::string_view>(*key_pem) : std::nullopt,
-                           .request = request,
-                           .issuing_ca = ca.issuer.certificate(),
-                           .trusted_cas = ca.trusted,
-                           .now = now});
+  const pki::HeldIdentity held = pki::read_held_identity(cert_pem, key_pem);
+  auto decision = pki::decide_reissue(pki::HeldRenewalInput{
+      .held = held, .request = request, .issuing_ca = ca.issuer.certificate(), .trusted_cas = ca.trusted, .now = now});
   WebhookSecretPlan plan;
   if (!decision) {
-    SSO_ASSIGN_OR_RETURN(auto chain, pki::Certificate::chain_from_pem(*cert_pem), "tls.crt");
-    plan.renewal_time = pki::renewal_time(chain.front(), request.renew_before);
+    plan.renewal_time = pki::renewal_time(held.chain.front(), request.renew_before);
     json desired = serving_secret(options, *cert_pem, *key_pem, ca.bundle_pem);
     // Only the bundle may have moved (a rotation staged or retired): keep the identity.
     if (existing.value("type", "") != kTlsSecretType || existing.value("data", json::object()) != desired["data"] ||
