@@ -201,8 +201,7 @@ std::map<std::string, std::string> linked_library_packages() {
     const auto w = words(line);
     if (w.size() < 3 || w[1] != "=>") continue;
     std::string owner;
-    for (const std::string& candidate :
-         {w[2], "/usr" + w[2], std::filesystem::weakly_canonical(w[2]).string()}) {
+    for (const std::string& candidate : {w[2], "/usr" + w[2], std::filesystem::weakly_canonical(w[2]).string()}) {
       const auto found = run_process({"dpkg", "-S", candidate});
       if (found.exit_code == 0) {
         owner = found.out.substr(0, found.out.find(':'));
