@@ -101,6 +101,8 @@ Result<kube::ReconcileResult> SecureServiceReconciler::reconcile(const std::stri
     const std::string message = parsed.error().message();
     const Condition invalid{kCertificateReady, false, "InvalidSpec", message};
     d_.events.record(object, kube::EventType::kWarning, "InvalidSpec", message);
+    // Not Ready, for the alerts too: a service that was Ready must not keep saying so.
+    d_.metrics.set_ready(kube::namespace_of(object), kube::name_of(object), false);
     SSO_RETURN_IF_ERROR(write_status(object, {invalid}, std::nullopt), "reconcile " + key);
     return std::move(parsed).error().add_context("reconcile " + key);  // terminal: fixed by an edit
   }

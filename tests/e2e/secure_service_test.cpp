@@ -4,6 +4,8 @@
 #include <signal.h>
 
 #include <fstream>
+#include <functional>
+#include <iterator>
 #include <map>
 #include <set>
 
@@ -359,6 +361,56 @@ TEST_F(SecureServiceE2E, ABadServiceIsReportedWhileTheOthersKeepWorking) {
   }));
   EXPECT_TRUE(eventually([&] { return condition(service("front", "frontend"), "Ready") == "True"; }));
   EXPECT_TRUE(eventually([&] { return condition(service("shop", "checkout"), "CertificateReady") == "True"; }));
+}
+
+// A spec the installed CRD lets through but the operator refuses (an older CRD left in place
+// by an upgrade, here one without its CEL rules): Ready turns False with the field, and the
+// metric the "not Ready" alert watches says so too, rather than keeping the last Ready.
+TEST_F(SecureServiceE2E, AnInvalidSpecTheCrdLetsThroughTurnsReadyFalseInStatusEventsAndMetrics) {
+  std::ifstream crd_file(std::string(SSO_CRDS_DIR) + "/secureservice.io_secureservices.yaml");
+  auto crd = kube::read_manifests(std::string(std::istreambuf_iterator<char>(crd_file), {}), "crd");
+  ASSERT_TRUE(crd.ok() && crd->size() == 1);
+  json without_cel = crd->front();
+  std::function<void(json&)> strip = [&](json& node) {
+    if (node.is_object()) {
+      node.erase("x-kubernetes-validations");
+      for (auto& [key, child] : node.items()) strip(child);
+    } else if (node.is_array()) {
+      for (auto& child : node) strip(child);
+    }
+  };
+  strip(without_cel);
+  kubectl_ok({"apply", "-f", dir_.write("crd-without-cel.json", without_cel.dump())});
+  start_operator();
+  json reports = json::parse(R"({"apiVersion": "secureservice.io/v1alpha1", "kind": "SecureService",
+    "metadata": {"name": "reports", "namespace": "shop"},
+    "spec": {"selector": {"matchLabels": {"app": "reports"}}, "ports": [{"port": 8443}]}})");
+  ASSERT_EQ(api_->post("/apis/secureservice.io/v1alpha1/namespaces/shop/secureservices", reports).code, 201);
+  ASSERT_TRUE(
+      eventually([&] { return condition(service("shop", "reports"), "Ready") == "True"; }, std::chrono::seconds(30)))
+      << describe_not_ready();
+  const std::string ready_true =
+      "secureservice_certificate_ready_status{condition=\"True\",name=\"reports\",namespace=\"shop\"} 1";
+  const std::string ready_false =
+      "secureservice_certificate_ready_status{condition=\"False\",name=\"reports\",namespace=\"shop\"} 1";
+  std::string metrics;
+  ASSERT_TRUE(eventually([&] {
+    return http_code(port_ + 1, "/metrics", &metrics) == 200 && metrics.find(ready_true) != std::string::npos;
+  }));
+
+  json edit = service("shop", "reports");
+  edit["spec"]["tls"]["duration"] = "24h";
+  edit["spec"]["tls"]["renewBefore"] = "48h";
+  auto updated = api_->put("/apis/secureservice.io/v1alpha1/namespaces/shop/secureservices/reports", edit);
+  ASSERT_EQ(updated.code, 200) << updated.body.dump();
+  EXPECT_TRUE(eventually([&] { return condition(service("shop", "reports"), "Ready", "reason") == "InvalidSpec"; }))
+      << describe_not_ready();
+  EXPECT_EQ(condition(service("shop", "reports"), "Ready"), "False");
+  EXPECT_THAT(condition(service("shop", "reports"), "Ready", "message"), HasSubstr("renewBefore"));
+  EXPECT_TRUE(eventually([&] {
+    return http_code(port_ + 1, "/metrics", &metrics) == 200 && metrics.find(ready_false) != std::string::npos &&
+           metrics.find(ready_true) == std::string::npos;
+  })) << "the ready metric still says Ready";
 }
 
 TEST_F(SecureServiceE2E, KubectlGetShowsReadyModeExpiresAndAge) {
