@@ -5,14 +5,7 @@
 //   BM_LatencyAt1000PerSecond      open loop at a fixed 1,000 requests per second, latency
 //                                  measured from each request's scheduled time (so a slow answer
 //                                  delays the count, as it would delay kube-apiserver)
-#include <arpa/inet.h>
 #include <benchmark/benchmark.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <openssl/err.h>
-#include <openssl/ssl.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -28,6 +21,7 @@
 #include "metrics/webhook_metrics.hpp"
 #include "pki/certificate_authority.hpp"
 #include "pki/tls_credentials.hpp"
+#include "tls_http_connection.hpp"
 #include "webhook/admission_handlers.hpp"
 #include "webhook/admission_review.hpp"
 #include "webhook/secure_service_index.hpp"
@@ -121,73 +115,35 @@ Webhook& webhook() {
 }
 
 // One kept-alive HTTPS connection, as kube-apiserver keeps one per webhook.
-class Connection {
- public:
-  Connection(uint16_t port, const std::string& ca_pem) {
-    ctx_ = SSL_CTX_new(TLS_client_method());
-    BIO* bio = BIO_new_mem_buf(ca_pem.data(), static_cast<int>(ca_pem.size()));
-    X509* ca = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr);
-    X509_STORE_add_cert(SSL_CTX_get_cert_store(ctx_), ca);
-    X509_free(ca);
-    BIO_free(bio);
-    SSL_CTX_set_verify(ctx_, SSL_VERIFY_PEER, nullptr);
-    fd_ = socket(AF_INET, SOCK_STREAM, 0);
-    int one = 1;
-    setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(port);
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) std::abort();
-    ssl_ = SSL_new(ctx_);
-    SSL_set_fd(ssl_, fd_);
-    SSL_set_tlsext_host_name(ssl_, "webhook.ops.svc");
-    SSL_set1_host(ssl_, "webhook.ops.svc");
-    if (SSL_connect(ssl_) != 1) {
-      ERR_print_errors_fp(stderr);
-      std::abort();
-    }
+std::unique_ptr<sso::testing::TlsHttpConnection> open_connection(const Webhook& w) {
+  auto connection = sso::testing::TlsHttpConnection::open(
+      {.port = w.server->port(), .server_name = "webhook.ops.svc", .ca_bundle_pem = w.ca_pem});
+  if (!connection.ok()) {
+    fprintf(stderr, "connect: %s\n", connection.error().describe().c_str());
+    std::abort();
   }
-  ~Connection() {
-    SSL_shutdown(ssl_);
-    SSL_free(ssl_);
-    close(fd_);
-    SSL_CTX_free(ctx_);
-  }
+  return std::move(*connection);
+}
 
-  // POSTs the review and returns the response body; aborts on anything but 200.
-  std::string post(const std::string& body) {
-    const std::string request = std::string("POST ") + sso::webhook::kPodPath +
-                                "?timeout=10s HTTP/1.1\r\nHost: webhook.ops.svc\r\nContent-Type: application/json\r\n"
-                                "Accept: application/json\r\nContent-Length: " +
-                                std::to_string(body.size()) + "\r\n\r\n" + body;
-    if (SSL_write(ssl_, request.data(), static_cast<int>(request.size())) <= 0) std::abort();
-    std::string in;
-    char buf[16384];
-    size_t head_end = std::string::npos, length = 0;
-    while (true) {
-      const int n = SSL_read(ssl_, buf, sizeof buf);
-      if (n <= 0) std::abort();
-      in.append(buf, static_cast<size_t>(n));
-      if (head_end == std::string::npos) {
-        head_end = in.find("\r\n\r\n");
-        if (head_end == std::string::npos) continue;
-        std::string head = in.substr(0, head_end);
-        std::transform(head.begin(), head.end(), head.begin(), [](unsigned char c) { return std::tolower(c); });
-        if (head.compare(0, 12, "http/1.1 200") != 0) std::abort();
-        const auto at = head.find("content-length:");
-        if (at == std::string::npos) std::abort();
-        length = std::stoul(head.substr(at + 15));
-      }
-      if (in.size() >= head_end + 4 + length) return in.substr(head_end + 4, length);
-    }
-  }
+// The review as kube-apiserver POSTs it.
+std::string review_request() {
+  return sso::testing::json_post("webhook.ops.svc", std::string(sso::webhook::kPodPath) + "?timeout=10s", pod_review());
+}
 
- private:
-  SSL_CTX* ctx_ = nullptr;
-  SSL* ssl_ = nullptr;
-  int fd_ = -1;
-};
+// Sends the request and returns the response body; aborts on anything but 200.
+std::string post(sso::testing::TlsHttpConnection& connection, const std::string& request) {
+  const sso::Status sent = connection.send(request);
+  if (!sent.ok()) {
+    fprintf(stderr, "%s\n", sent.error().describe().c_str());
+    std::abort();
+  }
+  auto response = connection.read_response();
+  if (!response.ok() || response->code != 200) {
+    fprintf(stderr, "%s\n", response.ok() ? response->body.c_str() : response.error().describe().c_str());
+    std::abort();
+  }
+  return std::move(response->body);
+}
 
 void BM_ValidatePod(benchmark::State& state) {
   auto& w = webhook();
@@ -202,9 +158,9 @@ BENCHMARK(BM_ValidatePod);
 
 void BM_ReviewsOverKeepAlive(benchmark::State& state) {
   auto& w = webhook();
-  Connection connection(w.server->port(), w.ca_pem);
-  const std::string body = pod_review();
-  for (auto _ : state) benchmark::DoNotOptimize(connection.post(body));
+  const auto connection = open_connection(w);
+  const std::string request = review_request();
+  for (auto _ : state) benchmark::DoNotOptimize(post(*connection, request));
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_ReviewsOverKeepAlive)->Threads(1)->Threads(4)->UseRealTime();
@@ -217,20 +173,20 @@ void BM_LatencyAt1000PerSecond(benchmark::State& state) {
   constexpr int kConnections = 4;
   constexpr int kRate = 1000;
   const int seconds = static_cast<int>(state.range(0));
-  const std::string body = pod_review();
+  const std::string request = review_request();
   for (auto _ : state) {
     std::vector<std::vector<double>> latencies(kConnections);
     std::vector<std::thread> clients;
     const auto start = Clock::now() + std::chrono::milliseconds(50);
     for (int c = 0; c < kConnections; ++c) {
       clients.emplace_back([&, c] {
-        Connection connection(w.server->port(), w.ca_pem);
+        const auto connection = open_connection(w);
         const int per_connection = kRate * seconds / kConnections;
         const auto interval = std::chrono::microseconds(1000000 * kConnections / kRate);
         for (int i = 0; i < per_connection; ++i) {
           const auto scheduled = start + std::chrono::microseconds(1000000 / kRate * c) + interval * i;
           std::this_thread::sleep_until(scheduled);
-          connection.post(body);
+          post(*connection, request);
           latencies[c].push_back(std::chrono::duration<double, std::milli>(Clock::now() - scheduled).count());
         }
       });

@@ -1,19 +1,12 @@
-// The admission webhook's HTTPS edge over real TLS connections: a raw OpenSSL client that
-// speaks HTTP/1.1 byte by byte (to control keep-alive, Content-Length and chunking), the
+// The admission webhook's HTTPS edge over real TLS connections: a client that speaks
+// HTTP/1.1 byte by byte (to control keep-alive, Content-Length and chunking), the
 // openssl command line for protocol and cipher checks, and the API test server calling the
 // webhook through a ValidatingWebhookConfiguration as kube-apiserver does.
 #include "webhook/server.hpp"
 
-#include <arpa/inet.h>
 #include <gmock/gmock.h>
-#include <netinet/in.h>
-#include <openssl/err.h>
-#include <openssl/ssl.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <fstream>
-#include <optional>
 #include <stdexcept>
 #include <thread>
 
@@ -23,6 +16,7 @@
 #include "process.hpp"
 #include "status_matchers.hpp"
 #include "test_server_fixture.hpp"
+#include "tls_http_connection.hpp"
 
 namespace sso::webhook {
 namespace {
@@ -30,12 +24,11 @@ namespace {
 using namespace std::chrono_literals;
 using nlohmann::json;
 using ::sso::testing::HasCode;
+using ::sso::testing::HttpResponse;
 using ::sso::testing::IsOk;
+using ::sso::testing::TlsHttpConnection;
 using ::testing::HasSubstr;
 using ::testing::Not;
-
-using SslCtxPtr = std::unique_ptr<SSL_CTX, pki::OpenSslFree<SSL_CTX_free>>;
-using SslPtr = std::unique_ptr<SSL, pki::OpenSslFree<SSL_free>>;
 
 constexpr const char* kServiceName = "webhook.ops.svc";
 
@@ -60,166 +53,22 @@ Status load(pki::ServingCredentials& credentials, const pki::Identity& identity)
   return credentials.load(identity.chain_pem(), identity.key.to_pkcs8_pem().reveal());
 }
 
-struct HttpAnswer {
-  int code = 0;
-  std::map<std::string, std::string> headers;  // names lowercased
-  std::string body;
-
-  json review() const { return json::parse(body, nullptr, false); }
-  std::string header(const std::string& name) const {
-    const auto it = headers.find(name);
-    return it == headers.end() ? std::string() : it->second;
-  }
-};
+json review_of(const HttpResponse& response) { return json::parse(response.body, nullptr, false); }
 
 std::string lowercase(std::string s) {
   for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return s;
 }
 
-// One TCP connection with TLS on it, verifying the server's name against `ca` as
-// kube-apiserver does, and speaking HTTP/1.1 over it by hand.
-class TlsConnection {
- public:
-  static std::unique_ptr<TlsConnection> open(uint16_t port, const pki::Certificate& ca) {
-    auto conn = std::unique_ptr<TlsConnection>(new TlsConnection());
-    conn->fd_ = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(port);
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (connect(conn->fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-      ADD_FAILURE() << "connect to port " << port;
-      return nullptr;
-    }
-    conn->ctx_.reset(SSL_CTX_new(TLS_client_method()));
-    X509_STORE_add_cert(SSL_CTX_get_cert_store(conn->ctx_.get()), &ca.native());
-    SSL_CTX_set_verify(conn->ctx_.get(), SSL_VERIFY_PEER, nullptr);
-    conn->ssl_.reset(SSL_new(conn->ctx_.get()));
-    SSL_set_fd(conn->ssl_.get(), conn->fd_);
-    SSL_set_tlsext_host_name(conn->ssl_.get(), kServiceName);
-    SSL_set1_host(conn->ssl_.get(), kServiceName);
-    conn->set_timeout(10s);
-    if (SSL_connect(conn->ssl_.get()) != 1) {
-      ERR_clear_error();
-      return nullptr;
-    }
-    return conn;
-  }
+// TLS to the webhook on `port`, its name verified against `ca` as kube-apiserver does.
+Result<std::unique_ptr<TlsHttpConnection>> open_connection(uint16_t port, const pki::Certificate& ca) {
+  return TlsHttpConnection::open({.port = port, .server_name = kServiceName, .ca_bundle_pem = ca.to_pem()});
+}
 
-  // Closes as Go's tls.Conn does, with a close_notify first. A connection dropped without one
-  // makes cpprestsdk write a 400 to it, and a listener closed at that moment can crash in
-  // asio (its close() races that write; see test_server_fixture.hpp).
-  ~TlsConnection() {
-    if (ssl_ && SSL_is_init_finished(ssl_.get())) SSL_shutdown(ssl_.get());
-    ERR_clear_error();
-    ssl_.reset();
-    if (fd_ >= 0) close(fd_);
-  }
-
-  bool send(std::string_view bytes) {
-    return SSL_write(ssl_.get(), bytes.data(), static_cast<int>(bytes.size())) == static_cast<int>(bytes.size());
-  }
-
-  // Reads one response (Content-Length or chunked); nullopt when the connection ends or
-  // nothing complete arrives within `timeout`.
-  std::optional<HttpAnswer> read_response(std::chrono::milliseconds timeout = 10s) {
-    set_timeout(timeout);
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (auto answer = take_response()) return answer;
-      if (!fill()) return take_response();
-    }
-    return std::nullopt;
-  }
-
-  // Whether the server has closed the connection: the next read ends (with or without a
-  // close_notify) instead of waiting for more.
-  bool closed_by_server(std::chrono::milliseconds timeout = 5s) {
-    set_timeout(timeout);
-    char buf[1024];
-    while (true) {
-      const int n = SSL_read(ssl_.get(), buf, sizeof buf);
-      if (n > 0) continue;
-      const int err = SSL_get_error(ssl_.get(), n);
-      const bool timed_out =
-          err == SSL_ERROR_WANT_READ || (err == SSL_ERROR_SYSCALL && (errno == EAGAIN || errno == EWOULDBLOCK));
-      ERR_clear_error();
-      return !timed_out;
-    }
-  }
-
-  std::string peer_fingerprint() const {
-    X509* peer = SSL_get1_peer_certificate(ssl_.get());
-    if (peer == nullptr) return {};
-    return pki::Certificate(pki::X509Ptr(peer)).fingerprint_sha256();
-  }
-
- private:
-  TlsConnection() = default;
-
-  void set_timeout(std::chrono::milliseconds timeout) const {
-    timeval tv{static_cast<time_t>(timeout.count() / 1000), static_cast<suseconds_t>((timeout.count() % 1000) * 1000)};
-    setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  }
-
-  bool fill() {
-    char buf[16384];
-    const int n = SSL_read(ssl_.get(), buf, sizeof buf);
-    if (n <= 0) {
-      ERR_clear_error();
-      return false;
-    }
-    pending_.append(buf, static_cast<size_t>(n));
-    return true;
-  }
-
-  std::optional<HttpAnswer> take_response() {
-    const size_t end_of_head = pending_.find("\r\n\r\n");
-    if (end_of_head == std::string::npos) return std::nullopt;
-    HttpAnswer answer;
-    std::istringstream head(pending_.substr(0, end_of_head));
-    std::string line;
-    std::getline(head, line);
-    answer.code = std::atoi(line.substr(line.find(' ') + 1, 3).c_str());
-    while (std::getline(head, line)) {
-      if (!line.empty() && line.back() == '\r') line.pop_back();
-      const auto colon = line.find(':');
-      if (colon == std::string::npos) continue;
-      std::string value = line.substr(colon + 1);
-      value.erase(0, value.find_first_not_of(' '));
-      answer.headers[lowercase(line.substr(0, colon))] = value;
-    }
-    const size_t body_start = end_of_head + 4;
-    if (lowercase(answer.header("transfer-encoding")) == "chunked") {
-      size_t pos = body_start;
-      std::string body;
-      while (true) {
-        const size_t eol = pending_.find("\r\n", pos);
-        if (eol == std::string::npos) return std::nullopt;
-        const size_t len = std::strtoul(pending_.substr(pos, eol - pos).c_str(), nullptr, 16);
-        if (eol + 2 + len + 2 > pending_.size()) return std::nullopt;
-        if (len == 0) {
-          answer.body = body;
-          pending_.erase(0, eol + 4);
-          return answer;
-        }
-        body += pending_.substr(eol + 2, len);
-        pos = eol + 2 + len + 2;
-      }
-    }
-    const size_t length = std::strtoul(answer.header("content-length").c_str(), nullptr, 10);
-    if (pending_.size() < body_start + length) return std::nullopt;
-    answer.body = pending_.substr(body_start, length);
-    pending_.erase(0, body_start + length);
-    return answer;
-  }
-
-  int fd_ = -1;
-  SslCtxPtr ctx_;
-  SslPtr ssl_;
-  std::string pending_;
-};
+std::string peer_fingerprint(const TlsHttpConnection& connection) {
+  pki::X509Ptr peer = connection.peer_certificate();
+  return peer ? pki::Certificate(std::move(peer)).fingerprint_sha256() : std::string();
+}
 
 // Whether the server still holds a connection it accepted on `port` (its socket ESTABLISHED
 // or CLOSE_WAIT in /proc/net/tcp). cpprestsdk closes its listener's connections from the
@@ -321,20 +170,20 @@ class WebhookServerTest : public ::testing::Test {
     server_ = std::move(*server);
   }
 
-  std::unique_ptr<TlsConnection> connect() {
-    auto conn = TlsConnection::open(server_->port(), pki_.ca.certificate());
-    EXPECT_NE(conn, nullptr) << "TLS handshake failed";
-    return conn;
+  std::unique_ptr<TlsHttpConnection> connect() {
+    auto conn = open_connection(server_->port(), pki_.ca.certificate());
+    EXPECT_THAT(conn, IsOk());
+    return conn.ok() ? std::move(*conn) : nullptr;
   }
 
   // One request on a fresh connection.
-  HttpAnswer exchange(const std::string& raw) {
+  HttpResponse exchange(const std::string& raw) {
     auto conn = connect();
     if (!conn) return {};
-    EXPECT_TRUE(conn->send(raw));
+    EXPECT_THAT(conn->send(raw), IsOk());
     auto answer = conn->read_response();
-    EXPECT_TRUE(answer.has_value()) << "no answer";
-    return answer.value_or(HttpAnswer{});
+    EXPECT_THAT(answer, IsOk()) << "no answer";
+    return answer.ok() ? std::move(*answer) : HttpResponse{};
   }
 
   testing::ProcessResult s_client(const std::vector<std::string>& extra) {
@@ -366,44 +215,45 @@ class WebhookServerTest : public ::testing::Test {
 };
 
 TEST_F(WebhookServerTest, AnswersAReviewOverTlsWithTheRequestsUid) {
-  const HttpAnswer denied = exchange(http_post("/validate", config_map_review("uid-1").dump()));
+  const HttpResponse denied = exchange(http_post("/validate", config_map_review("uid-1").dump()));
   ASSERT_EQ(denied.code, 200) << denied.body;
   EXPECT_EQ(denied.header("content-type"), "application/json");
-  const json review = denied.review();
+  const json review = review_of(denied);
   EXPECT_EQ(review["apiVersion"], "admission.k8s.io/v1");
   EXPECT_EQ(review["kind"], "AdmissionReview");
   EXPECT_EQ(review["response"]["uid"], "uid-1");
   EXPECT_EQ(review["response"]["allowed"], false);
   EXPECT_EQ(review["response"]["status"]["message"], "label approved is missing");
 
-  const HttpAnswer allowed = exchange(http_post("/validate", config_map_review("uid-2", {{"approved", "yes"}}).dump()));
+  const HttpResponse allowed =
+      exchange(http_post("/validate", config_map_review("uid-2", {{"approved", "yes"}}).dump()));
   ASSERT_EQ(allowed.code, 200) << allowed.body;
-  EXPECT_EQ(allowed.review()["response"]["uid"], "uid-2");
-  EXPECT_EQ(allowed.review()["response"]["allowed"], true);
+  EXPECT_EQ(review_of(allowed)["response"]["uid"], "uid-2");
+  EXPECT_EQ(review_of(allowed)["response"]["allowed"], true);
 }
 
 TEST_F(WebhookServerTest, FillsInTheUidAHandlerLeftOut) {
-  const HttpAnswer answer = exchange(http_post("/forgetful", config_map_review("uid-forgotten").dump()));
+  const HttpResponse answer = exchange(http_post("/forgetful", config_map_review("uid-forgotten").dump()));
   ASSERT_EQ(answer.code, 200) << answer.body;
-  EXPECT_EQ(answer.review()["response"]["uid"], "uid-forgotten");
+  EXPECT_EQ(review_of(answer)["response"]["uid"], "uid-forgotten");
 }
 
 TEST_F(WebhookServerTest, ServesSeveralRequestsOnOneKeptAliveConnection) {
   auto conn = connect();
   ASSERT_NE(conn, nullptr);
   for (const std::string uid : {"first", "second", "third"}) {
-    ASSERT_TRUE(conn->send(http_post("/validate", config_map_review(uid).dump())));
+    ASSERT_THAT(conn->send(http_post("/validate", config_map_review(uid).dump())), IsOk());
     const auto answer = conn->read_response();
-    ASSERT_TRUE(answer.has_value()) << uid << ": no answer on the same connection";
+    ASSERT_THAT(answer, IsOk()) << uid << ": no answer on the same connection";
     EXPECT_EQ(answer->code, 200);
-    EXPECT_EQ(answer->review()["response"]["uid"], uid);
+    EXPECT_EQ(review_of(*answer)["response"]["uid"], uid);
     EXPECT_NE(lowercase(answer->header("connection")), "close");
   }
 }
 
 TEST_F(WebhookServerTest, RefusesMethodsOtherThanPost) {
   for (const std::string method : {"GET", "PUT", "DELETE", "OPTIONS", "TRACE"}) {
-    const HttpAnswer answer =
+    const HttpResponse answer =
         exchange(method + " /validate HTTP/1.1\r\nHost: " + kServiceName + "\r\nContent-Length: 0\r\n\r\n");
     EXPECT_EQ(answer.code, 405) << method;
     EXPECT_EQ(answer.header("allow"), "POST") << method;
@@ -411,30 +261,30 @@ TEST_F(WebhookServerTest, RefusesMethodsOtherThanPost) {
 }
 
 TEST_F(WebhookServerTest, AnUnknownPathIsNotFound) {
-  const HttpAnswer answer = exchange(http_post("/mutate", config_map_review("uid-1").dump()));
+  const HttpResponse answer = exchange(http_post("/mutate", config_map_review("uid-1").dump()));
   EXPECT_EQ(answer.code, 404);
   EXPECT_EQ(answer.body, "404 page not found\n");
 }
 
 TEST_F(WebhookServerTest, RefusesAnotherContentType) {
-  const HttpAnswer answer = exchange(http_post("/validate", config_map_review("uid-1").dump(), "text/plain"));
+  const HttpResponse answer = exchange(http_post("/validate", config_map_review("uid-1").dump(), "text/plain"));
   EXPECT_EQ(answer.code, 400);
-  const json review = answer.review();
+  const json review = review_of(answer);
   EXPECT_EQ(review["response"]["allowed"], false);
   EXPECT_EQ(review["response"]["status"]["code"], 400);
   EXPECT_EQ(review["response"]["status"]["message"], "contentType=text/plain, expected application/json");
 }
 
 TEST_F(WebhookServerTest, RefusesAnEmptyBody) {
-  const HttpAnswer answer = exchange(http_post("/validate", ""));
+  const HttpResponse answer = exchange(http_post("/validate", ""));
   EXPECT_EQ(answer.code, 400);
-  EXPECT_EQ(answer.review()["response"]["status"]["message"], "request body is empty");
+  EXPECT_EQ(review_of(answer)["response"]["status"]["message"], "request body is empty");
 }
 
 TEST_F(WebhookServerTest, RefusesMalformedJsonWithTheDecodersMessage) {
-  const HttpAnswer answer = exchange(http_post("/validate", "{\"apiVersion\": "));
+  const HttpResponse answer = exchange(http_post("/validate", "{\"apiVersion\": "));
   EXPECT_EQ(answer.code, 400);
-  const json review = answer.review();
+  const json review = review_of(answer);
   ASSERT_TRUE(review.is_object()) << answer.body;
   EXPECT_EQ(review["response"]["allowed"], false);
   EXPECT_EQ(review["response"]["status"]["code"], 400);
@@ -445,27 +295,27 @@ TEST_F(WebhookServerTest, RefusesMalformedJsonWithTheDecodersMessage) {
 TEST_F(WebhookServerTest, ARefusedReviewStillCarriesItsUid) {
   json review = config_map_review("uid-no-operation");
   review["request"].erase("operation");
-  const HttpAnswer answer = exchange(http_post("/validate", review.dump()));
+  const HttpResponse answer = exchange(http_post("/validate", review.dump()));
   EXPECT_EQ(answer.code, 400);
-  EXPECT_EQ(answer.review()["response"]["uid"], "uid-no-operation");
-  EXPECT_FALSE(answer.review()["response"]["status"]["message"].get<std::string>().empty());
+  EXPECT_EQ(review_of(answer)["response"]["uid"], "uid-no-operation");
+  EXPECT_FALSE(review_of(answer)["response"]["status"]["message"].get<std::string>().empty());
 }
 
 TEST_F(WebhookServerTest, ADeclaredLengthOverTheLimitIsRefusedBeforeTheBody) {
   auto conn = connect();
   ASSERT_NE(conn, nullptr);
   // Only the headers: the answer must not wait for a body it will not read.
-  ASSERT_TRUE(
-      conn->send("POST /validate HTTP/1.1\r\nHost: webhook.ops.svc\r\nContent-Type: application/json\r\n"
-                 "Content-Length: " +
-                 std::to_string(kLimit + 1) + "\r\n\r\n"));
+  ASSERT_THAT(conn->send("POST /validate HTTP/1.1\r\nHost: webhook.ops.svc\r\nContent-Type: application/json\r\n"
+                         "Content-Length: " +
+                         std::to_string(kLimit + 1) + "\r\n\r\n"),
+              IsOk());
   const auto started = std::chrono::steady_clock::now();
   const auto answer = conn->read_response(5s);
-  ASSERT_TRUE(answer.has_value());
+  ASSERT_THAT(answer, IsOk());
   EXPECT_EQ(answer->code, 413);
   EXPECT_LT(std::chrono::steady_clock::now() - started, kTimeout) << "answered without waiting for the body";
-  EXPECT_EQ(answer->review()["response"]["status"]["code"], 413);
-  EXPECT_THAT(answer->review()["response"]["status"]["message"].get<std::string>(),
+  EXPECT_EQ(review_of(*answer)["response"]["status"]["code"], 413);
+  EXPECT_THAT(review_of(*answer)["response"]["status"]["message"].get<std::string>(),
               HasSubstr("limit is " + std::to_string(kLimit) + " bytes"));
   EXPECT_EQ(lowercase(answer->header("connection")), "close");
   EXPECT_TRUE(conn->closed_by_server());
@@ -476,12 +326,12 @@ TEST_F(WebhookServerTest, AChunkedBodyOverTheLimitIsRefused) {
   ASSERT_NE(conn, nullptr);
   json review = config_map_review("uid-big");
   review["request"]["object"]["data"] = {{"blob", std::string(kLimit, 'x')}};
-  ASSERT_TRUE(
-      conn->send("POST /validate HTTP/1.1\r\nHost: webhook.ops.svc\r\nContent-Type: application/json\r\n"
-                 "Transfer-Encoding: chunked\r\n\r\n" +
-                 chunked(review.dump(), 1024)));
+  ASSERT_THAT(conn->send("POST /validate HTTP/1.1\r\nHost: webhook.ops.svc\r\nContent-Type: application/json\r\n"
+                         "Transfer-Encoding: chunked\r\n\r\n" +
+                         chunked(review.dump(), 1024)),
+              IsOk());
   const auto answer = conn->read_response(5s);
-  ASSERT_TRUE(answer.has_value());
+  ASSERT_THAT(answer, IsOk());
   EXPECT_EQ(answer->code, 413);
   EXPECT_TRUE(conn->closed_by_server());
 }
@@ -489,48 +339,48 @@ TEST_F(WebhookServerTest, AChunkedBodyOverTheLimitIsRefused) {
 TEST_F(WebhookServerTest, AChunkedBodyWithinTheLimitIsAnswered) {
   auto conn = connect();
   ASSERT_NE(conn, nullptr);
-  ASSERT_TRUE(
-      conn->send("POST /validate HTTP/1.1\r\nHost: webhook.ops.svc\r\nContent-Type: application/json\r\n"
-                 "Transfer-Encoding: chunked\r\n\r\n" +
-                 chunked(config_map_review("uid-chunked").dump(), 100)));
+  ASSERT_THAT(conn->send("POST /validate HTTP/1.1\r\nHost: webhook.ops.svc\r\nContent-Type: application/json\r\n"
+                         "Transfer-Encoding: chunked\r\n\r\n" +
+                         chunked(config_map_review("uid-chunked").dump(), 100)),
+              IsOk());
   const auto answer = conn->read_response();
-  ASSERT_TRUE(answer.has_value());
+  ASSERT_THAT(answer, IsOk());
   EXPECT_EQ(answer->code, 200);
-  EXPECT_EQ(answer->review()["response"]["uid"], "uid-chunked");
+  EXPECT_EQ(review_of(*answer)["response"]["uid"], "uid-chunked");
 }
 
 TEST_F(WebhookServerTest, ABodyThatNeverArrivesIsAnsweredWithinTheTimeoutAndOthersAreServed) {
   auto slow = connect();
   ASSERT_NE(slow, nullptr);
   const auto started = std::chrono::steady_clock::now();
-  ASSERT_TRUE(
-      slow->send("POST /validate HTTP/1.1\r\nHost: webhook.ops.svc\r\nContent-Type: application/json\r\n"
-                 "Content-Length: 1000\r\n\r\n{\"apiVers"));
+  ASSERT_THAT(slow->send("POST /validate HTTP/1.1\r\nHost: webhook.ops.svc\r\nContent-Type: application/json\r\n"
+                         "Content-Length: 1000\r\n\r\n{\"apiVers"),
+              IsOk());
 
   // While it waits, another connection is answered at once.
-  const HttpAnswer other = exchange(http_post("/validate", config_map_review("uid-meanwhile").dump()));
+  const HttpResponse other = exchange(http_post("/validate", config_map_review("uid-meanwhile").dump()));
   EXPECT_EQ(other.code, 200);
   EXPECT_LT(std::chrono::steady_clock::now() - started, kTimeout);
 
   const auto answer = slow->read_response(5s);
   const auto took = std::chrono::steady_clock::now() - started;
-  ASSERT_TRUE(answer.has_value()) << "no answer to the stalled request";
+  ASSERT_THAT(answer, IsOk()) << "no answer to the stalled request";
   EXPECT_EQ(answer->code, 408);
   EXPECT_EQ(lowercase(answer->header("connection")), "close");
   EXPECT_GE(took, kTimeout - 50ms);
   EXPECT_LT(took, kTimeout + 1500ms);
   EXPECT_TRUE(slow->closed_by_server());
 
-  const HttpAnswer after = exchange(http_post("/validate", config_map_review("uid-after").dump()));
+  const HttpResponse after = exchange(http_post("/validate", config_map_review("uid-after").dump()));
   EXPECT_EQ(after.code, 200);
 }
 
 TEST_F(WebhookServerTest, StoppingEndsARequestStillWaitingForItsBody) {
   auto slow = connect();
   ASSERT_NE(slow, nullptr);
-  ASSERT_TRUE(
-      slow->send("POST /validate HTTP/1.1\r\nHost: webhook.ops.svc\r\nContent-Type: application/json\r\n"
-                 "Content-Length: 1000\r\n\r\n{"));
+  ASSERT_THAT(slow->send("POST /validate HTTP/1.1\r\nHost: webhook.ops.svc\r\nContent-Type: application/json\r\n"
+                         "Content-Length: 1000\r\n\r\n{"),
+              IsOk());
   // The request is being read once it is counted in flight.
   ASSERT_TRUE(testing::eventually(
       [&] {
@@ -546,10 +396,10 @@ TEST_F(WebhookServerTest, StoppingEndsARequestStillWaitingForItsBody) {
 }
 
 TEST_F(WebhookServerTest, AHandlerThatThrowsIsAServerErrorAndTheServerKeepsServing) {
-  const HttpAnswer failed = exchange(http_post("/throws", config_map_review("uid-throws").dump()));
+  const HttpResponse failed = exchange(http_post("/throws", config_map_review("uid-throws").dump()));
   EXPECT_EQ(failed.code, 500);
-  EXPECT_EQ(failed.review()["response"]["uid"], "uid-throws");
-  EXPECT_EQ(failed.review()["response"]["allowed"], false);
+  EXPECT_EQ(review_of(failed)["response"]["uid"], "uid-throws");
+  EXPECT_EQ(review_of(failed)["response"]["allowed"], false);
   EXPECT_THAT(failed.body, Not(HasSubstr("bug")));
   EXPECT_EQ(exchange(http_post("/validate", config_map_review("uid-next").dump())).code, 200);
 }
@@ -615,7 +465,7 @@ TEST_F(WebhookServerTest, RefusesWeakTls12Ciphers) {
 TEST_F(WebhookServerTest, ARotatedCertificateIsPresentedByTheNextHandshake) {
   auto before = connect();
   ASSERT_NE(before, nullptr);
-  EXPECT_EQ(before->peer_fingerprint(), pki_.serving.leaf().fingerprint_sha256());
+  EXPECT_EQ(peer_fingerprint(*before), pki_.serving.leaf().fingerprint_sha256());
   EXPECT_EQ(credentials_.leaf_fingerprint(), pki_.serving.leaf().fingerprint_sha256());
 
   // Reissued by the same CA, with a new key, as a renewal does.
@@ -628,13 +478,13 @@ TEST_F(WebhookServerTest, ARotatedCertificateIsPresentedByTheNextHandshake) {
 
   auto after = connect();
   ASSERT_NE(after, nullptr);
-  EXPECT_EQ(after->peer_fingerprint(), renewed.leaf().fingerprint_sha256());
-  EXPECT_NE(after->peer_fingerprint(), before->peer_fingerprint());
+  EXPECT_EQ(peer_fingerprint(*after), renewed.leaf().fingerprint_sha256());
+  EXPECT_NE(peer_fingerprint(*after), peer_fingerprint(*before));
 
   // The connection made before the rotation keeps working.
-  ASSERT_TRUE(before->send(http_post("/validate", config_map_review("old-connection").dump())));
+  ASSERT_THAT(before->send(http_post("/validate", config_map_review("old-connection").dump())), IsOk());
   const auto answer = before->read_response();
-  ASSERT_TRUE(answer.has_value());
+  ASSERT_THAT(answer, IsOk());
   EXPECT_EQ(answer->code, 200);
 }
 
@@ -645,11 +495,11 @@ TEST(WebhookServer, WithoutACertificateHandshakesFail) {
   auto server = WebhookServer::start(options, empty, {{"/validate", require_approval}}, nullptr);
   ASSERT_TRUE(server.ok()) << server.error().describe();
   const ServingPki pki = mint_serving_pki();
-  EXPECT_EQ(TlsConnection::open((*server)->port(), pki.ca.certificate()), nullptr);
+  EXPECT_THAT(open_connection((*server)->port(), pki.ca.certificate()), HasCode(ErrorCode::kUnavailable));
 
   // Loading one later is enough.
   ASSERT_THAT(load(empty, pki.serving), IsOk());
-  EXPECT_NE(TlsConnection::open((*server)->port(), pki.ca.certificate()), nullptr);
+  EXPECT_THAT(open_connection((*server)->port(), pki.ca.certificate()), IsOk());
   settle((*server)->port());
 }
 
