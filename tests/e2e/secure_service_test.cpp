@@ -549,6 +549,25 @@ TEST(SecureServiceManifests, TheCrdAndTheExamplesPassValidateManifests) {
   EXPECT_THAT(r.out, HasSubstr(" 0 invalid"));
 }
 
+// A flow mapping with an unquoted comma ({description: a, b}) silently turns the rest of the
+// text into a key without a value: a field kube-apiserver's strict decoding refuses, and that
+// made `kubectl apply --server-side` conflict with an earlier client-side apply.
+TEST(SecureServiceManifests, TheCrdSchemaHasNoKeyWithoutAValue) {
+  std::ifstream in(std::string(SSO_CRDS_DIR) + "/secureservice.io_secureservices.yaml");
+  auto crd = kube::read_manifests(std::string(std::istreambuf_iterator<char>(in), {}), "crd");
+  ASSERT_TRUE(crd.ok()) << crd.error().describe();
+  std::vector<std::string> empty;
+  std::function<void(const json&, const std::string&)> walk = [&](const json& node, const std::string& path) {
+    if (node.is_null()) empty.push_back(path);
+    if (node.is_object())
+      for (const auto& [key, child] : node.items()) walk(child, path + "/" + key);
+    if (node.is_array())
+      for (size_t i = 0; i < node.size(); ++i) walk(node[i], path + "[" + std::to_string(i) + "]");
+  };
+  for (const auto& object : *crd) walk(object, "");
+  EXPECT_THAT(empty, ::testing::IsEmpty());
+}
+
 // --namespace: only the named namespaces are watched and reconciled.
 TEST_F(SecureServiceE2E, WatchesOnlyTheNamespacesItIsGiven) {
   install_meshes();
