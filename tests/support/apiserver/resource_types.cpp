@@ -37,6 +37,7 @@ ResourceRegistry::ResourceRegistry() {
       builtin("apps", "v1", "deployments", "deployment", "Deployment", true, {"deploy"}, true),
       builtin("networking.k8s.io", "v1", "networkpolicies", "networkpolicy", "NetworkPolicy", true, {"netpol"}),
       builtin("coordination.k8s.io", "v1", "leases", "lease", "Lease", true),
+      builtin("policy", "v1", "poddisruptionbudgets", "poddisruptionbudget", "PodDisruptionBudget", true, {"pdb"}, true),
       builtin("rbac.authorization.k8s.io", "v1", "roles", "role", "Role", true, {}, false, false),
       builtin("rbac.authorization.k8s.io", "v1", "rolebindings", "rolebinding", "RoleBinding", true, {}, false, false),
       builtin("rbac.authorization.k8s.io", "v1", "clusterroles", "clusterrole", "ClusterRole", false, {}, false, false),
