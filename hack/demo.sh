@@ -7,6 +7,8 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$root/build}
 bin="$build/src/secureservice-operator"
 kubectl="$root/.tools/bin/kubectl"
+helm="$root/.tools/bin/helm"
+chart="$root/charts/secureservice-operator"
 validator="$root/../shared/tools/validate-manifests"
 work=$(mktemp -d)
 server_pid=""
@@ -40,8 +42,11 @@ step "Install the SecureService CRD, and stand-ins for the Istio and Linkerd CRD
 k apply -f "$root/crds/"
 kq apply -f "$root/tests/support/crds/mesh-stand-ins.yaml" >/dev/null && echo "(mesh CRDs: tests/support/crds/mesh-stand-ins.yaml)"
 k create namespace secureservice-system
-echo "(the webhook configuration, caBundle empty: the operator fills it in)"
-k apply -f "$root/tests/support/webhook/validating-webhook-configuration.yaml"
+echo "(the chart's webhook configuration, caBundle empty: the operator fills it in)"
+echo "\$ helm template secureservice-operator charts/secureservice-operator -n secureservice-system \\"
+echo "    --show-only templates/validatingwebhookconfiguration.yaml | kubectl apply -f -"
+"$helm" template secureservice-operator "$chart" -n secureservice-system \
+  --show-only templates/validatingwebhookconfiguration.yaml | kq apply -f -
 
 step "Run two operator replicas; one leads (a Lease), creates the cluster CA and reconciles"
 start_operator() {
@@ -165,5 +170,28 @@ leads_b() { curl -s "127.0.0.1:$((port_b + 1))/metrics" | grep -q 'leader_electi
 wait_for leads_b
 k get lease secureservice-operator -n secureservice-system -o jsonpath='{"holder: "}{.spec.holderIdentity}{"  transitions: "}{.spec.leaseTransitions}{"\n"}'
 
-step "Next"
-echo "The Helm chart (issue #7) comes next: the demo will then end with how to install it into a real cluster."
+step "The Helm chart that installs all of this into a real cluster"
+echo "\$ helm lint --strict charts/secureservice-operator"
+"$helm" lint --strict "$chart" | tail -1
+echo "\$ helm template secureservice-operator charts/secureservice-operator -f ci/all-on-values.yaml | validate-manifests"
+"$helm" template secureservice-operator "$chart" -n secureservice-system -f "$chart/ci/all-on-values.yaml" > "$work/chart.yaml"
+grep -E '^kind:' "$work/chart.yaml" | sort | uniq -c
+[ -x "$validator" ] && "$validator" --crds "$root/crds" "$work/chart.yaml" | tail -1
+echo "\$ promtool check rules charts/secureservice-operator/files/prometheus-rules.yaml"
+promtool check rules "$chart/files/prometheus-rules.yaml" | grep SUCCESS
+grep -E '^ +- alert:' "$chart/files/prometheus-rules.yaml" | sed 's/ *- alert: */  alert /' | uniq
+
+step "Next: your cluster"
+cat <<'TEXT'
+Install the operator with Helm (two replicas, leader election, the webhooks, least-privilege RBAC):
+
+  helm install secureservice-operator charts/secureservice-operator \
+    --namespace secureservice-system --create-namespace \
+    --set serviceMonitor.enabled=true --set prometheusRule.enabled=true --set grafanaDashboard.enabled=true
+
+or without Helm: kubectl apply --server-side -f manifests/install.yaml (the same objects, rendered
+by make manifests).
+Then apply a SecureService (examples/shop.yaml), wait for READY True with kubectl get ssvc -A,
+and mount its Secret into the pods it selects (examples/pods/). The README has the reference,
+the alerts and what each condition means.
+TEXT
