@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "process.hpp"
+#include "rendered_objects.hpp"
 
 namespace {
 
@@ -55,43 +56,14 @@ std::string name_of(const json& o) { return o["metadata"].value("name", ""); }
 std::string namespace_of(const json& o) { return o["metadata"].value("namespace", ""); }
 std::string id_of(const json& o) { return o.value("kind", "") + " " + namespace_of(o) + "/" + name_of(o); }
 
-// What `helm template` printed and the objects in it.
-struct Render {
-  int exit_code = -1;
-  std::string yaml;
-  std::string err;
-  std::vector<json> objects;
-
-  std::vector<json> of_kind(const std::string& kind) const {
-    std::vector<json> out;
-    std::copy_if(objects.begin(), objects.end(), std::back_inserter(out),
-                 [&](const json& o) { return o.value("kind", "") == kind; });
-    return out;
-  }
-  bool has(const std::string& kind, const std::string& name = "") const {
-    for (const auto& o : of_kind(kind))
-      if (name.empty() || name_of(o) == name) return true;
-    return false;
-  }
-  // The one object of that kind (and name); a test failure, and an empty object, otherwise.
-  json one(const std::string& kind, const std::string& name = "") const {
-    std::vector<json> found;
-    for (const auto& o : of_kind(kind))
-      if (name.empty() || name_of(o) == name) found.push_back(o);
-    if (found.size() != 1) {
-      ADD_FAILURE() << "want one " << kind << " " << name << ", the render has " << found.size();
-      return json{{"metadata", json::object()}, {"spec", json::object()}};
-    }
-    return found.front();
-  }
-};
+using Render = ::sso::testing::RenderedObjects;
 
 Render render(const std::vector<std::string>& args, const std::string& release = kRelease,
               const std::string& ns = kNamespace) {
   std::vector<std::string> argv = {SSO_HELM_BIN, "template", release, kChart, "--namespace", ns};
   argv.insert(argv.end(), args.begin(), args.end());
   const ProcessResult r = run_process(argv);
-  Render out{r.exit_code, r.out, r.err, {}};
+  Render out{.exit_code = r.exit_code, .yaml = r.out, .err = r.err, .objects = {}};
   if (r.exit_code == 0) out.objects = parse_yaml(r.out);
   return out;
 }

@@ -15,6 +15,7 @@
 #include "base/base64.hpp"
 #include "kube/manifest_yaml.hpp"
 #include "process.hpp"
+#include "rendered_objects.hpp"
 
 namespace {
 
@@ -48,18 +49,7 @@ std::string secret_value(const json& secret, const std::string& key) {
 }
 
 // What render printed, parsed; the raw text stays in here.
-struct Rendered {
-  int exit_code = -1;
-  std::string err;
-  std::string yaml;
-  std::vector<json> objects;
-
-  std::vector<json> of_kind(const std::string& kind) const {
-    std::vector<json> out;
-    std::copy_if(objects.begin(), objects.end(), std::back_inserter(out),
-                 [&](const json& o) { return o.value("kind", "") == kind; });
-    return out;
-  }
+struct Rendered : ::sso::testing::RenderedObjects {
   std::set<std::string> kinds_owned_by(const std::string& ns, const std::string& service) const {
     std::set<std::string> out;
     for (const auto& o : objects)
@@ -88,7 +78,10 @@ struct Rendered {
 Rendered render(std::vector<std::string> args, const std::string& input = "") {
   args.insert(args.begin(), "render");
   ProcessResult r = op(args, input);
-  Rendered out{r.exit_code, r.err, std::move(r.out), {}};
+  Rendered out;
+  out.exit_code = r.exit_code;
+  out.err = r.err;
+  out.yaml = std::move(r.out);
   if (out.exit_code == 0) {
     auto objects = sso::kube::read_manifests(out.yaml, "render output");
     EXPECT_TRUE(objects.ok()) << "render's output does not read back: " << static_cast<int>(objects.error().code());
