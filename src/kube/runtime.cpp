@@ -39,7 +39,13 @@ void Runtime::enqueue(Informer& informer, Controller& controller,
     }
     for (const auto& key : map(*object)) controller.queue().add(key);
   };
-  informer.add_handlers({add, [add](const ObjectPtr&, const ObjectPtr& now) { add(now); }, add});
+  routes_.push_back({&informer, add});
+  auto add_while_running = [this, add](const ObjectPtr& object) {
+    if (controllers_running_.load()) add(object);
+  };
+  informer.add_handlers({add_while_running,
+                         [add_while_running](const ObjectPtr&, const ObjectPtr& now) { add_while_running(now); },
+                         add_while_running});
 }
 
 bool Runtime::ready() const {
@@ -54,6 +60,10 @@ bool Runtime::ready() const {
 
 void Runtime::start_controllers() {
   if (controllers_running_.exchange(true)) return;
+  // After the flag: an event arriving meanwhile is enqueued twice at most, and the queue
+  // keeps one of each key.
+  for (const auto& route : routes_)
+    for (const auto& object : route.informer->cache().list()) route.add(object);
   for (auto& controller : controllers_) controller->start();
   log::info("runtime", "controllers started", {{"count", std::to_string(controllers_.size())}});
 }

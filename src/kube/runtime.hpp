@@ -48,15 +48,18 @@ class Runtime {
   // Before run(). The runtime owns what these return.
   Informer& add_informer(InformerOptions options);
   Controller& add_controller(const std::string& name, Reconciler reconcile);
-  // Enqueues, into `controller`, the keys `map` gives for each object the informer sees
-  // added, updated or deleted (controller-runtime's Watches with an EnqueueRequestsFromMapFunc;
-  // nullptr maps an object to its own key).
   // Events about objects, written in the background (controller-runtime's
   // GetEventRecorderFor); only the leader's controllers record, so followers write none.
   EventRecorder& events() { return events_; }
   // One more condition of /readyz (controller-runtime's AddReadyzCheck), e.g. a server that
   // cannot answer yet.
   void add_readiness_check(std::function<bool()> check) { readiness_checks_.push_back(std::move(check)); }
+  // Enqueues, into `controller`, the keys `map` gives for each object the informer sees
+  // added, updated or deleted (controller-runtime's Watches with an EnqueueRequestsFromMapFunc;
+  // nullptr maps an object to its own key), while the controllers run. When they start (this
+  // replica leads), every object already cached is enqueued, as controller-runtime's sources
+  // replay their informer's cache to a controller that starts late: a follower's queues stay
+  // empty, and its queue metrics say so.
   void enqueue(Informer& informer, Controller& controller,
                std::function<std::vector<std::string>(const nlohmann::json&)> map = nullptr);
 
@@ -82,6 +85,12 @@ class Runtime {
   std::vector<std::unique_ptr<Informer>> informers_;
   std::vector<std::unique_ptr<Controller>> controllers_;
   std::vector<std::function<bool()>> readiness_checks_;
+  // What enqueue() wired, replayed from the caches when the controllers start.
+  struct Route {
+    Informer* informer;
+    std::function<void(const ObjectPtr&)> add;
+  };
+  std::vector<Route> routes_;
   std::unique_ptr<RestClient> election_client_;
   std::unique_ptr<LeaderElector> elector_;
   std::unique_ptr<HttpServer> health_server_;

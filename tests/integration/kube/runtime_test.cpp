@@ -215,6 +215,32 @@ TEST_F(RuntimeTest, OnlyTheLeaderReconcilesAndAFollowerTakesOver) {
               ::testing::HasSubstr("leader_election_master_status{name=\"mirror-operator\"} 1"));
 }
 
+// A follower's queues stay empty (its queue metrics must not show work nobody does), and the
+// new leader still reconciles everything it cached while following: here a mirror deleted
+// while nobody watched it is put back at the takeover.
+TEST_F(RuntimeTest, AFollowersQueueStaysEmptyAndTheNewLeaderReconcilesWhatItCached) {
+  Replica first(admin_config(), ns(), "first", true);
+  first.start();
+  ASSERT_TRUE(eventually([&] { return first.runtime().leading(); }));
+  Replica second(admin_config(), ns(), "second", true);
+  second.start();
+  ASSERT_TRUE(eventually([&] { return second.runtime().ready(); }));
+  create_source("a");
+  create_source("b");
+  ASSERT_TRUE(mirrored("a"));
+  ASSERT_TRUE(mirrored("b"));
+  EXPECT_THAT(second.metrics().scrape(),
+              ::testing::HasSubstr("workqueue_depth{controller=\"mirror\",name=\"mirror\"} 0"));
+  EXPECT_THAT(second.metrics().scrape(),
+              ::testing::HasSubstr("workqueue_adds_total{controller=\"mirror\",name=\"mirror\"} 0"));
+
+  // The mirrors are not watched: deleting one goes unnoticed until a source is reconciled.
+  ASSERT_EQ(api().del(ns_path("configmaps/a-mirror")).code, 200);
+  EXPECT_THAT(first.stop(), IsOk());
+  ASSERT_TRUE(eventually([&] { return second.runtime().leading(); }));
+  EXPECT_TRUE(mirrored("a")) << "the new leader reconciles the sources it cached as a follower";
+}
+
 TEST_F(RuntimeTest, StopWaitsForTheReconcileInFlightThenReleasesTheLease) {
   Replica replica(admin_config(), ns(), "drainer", true);
   replica.block = true;
