@@ -93,7 +93,9 @@ Result<std::vector<SecureServiceInput>> read_secure_services(const std::vector<M
                                                              const std::string& default_ns) {
   std::vector<SecureServiceInput> inputs;
   std::map<std::string, std::string> seen;  // ns/name -> where
-  for (const auto& [object, where] : objects) {
+  for (const auto& source : objects) {
+    const nlohmann::json& object = source.object;
+    const std::string& where = source.where;
     const std::string api_version = kube::string_field(object, "apiVersion");
     if (kube::string_field(object, "kind") != api::kKind || !api_version.starts_with(std::string(api::kGroup) + "/"))
       continue;
