@@ -408,4 +408,14 @@ Result<pki::IdentityRequest> identity_request(const SecureService& service, std:
   return request;
 }
 
+std::optional<std::string> foreign_ca_problem(const SecureService& service) {
+  if (!service.ca_secret_ref || service.ca_secret_ref->ns == service.ns) return std::nullopt;
+  const CaSecretRef& ref = *service.ca_secret_ref;
+  return "spec.issuer.caSecretRef: the CA Secret " + ref.ns + "/" + ref.name +
+         " is in another namespace; a SecureService may only use a CA in its own namespace, as a "
+         "cert-manager Issuer, or anyone who may create a SecureService could mint certificates from "
+         "another team's CA: copy the CA Secret into namespace " +
+         service.ns + " and set caSecretRef: {name: " + ref.name + "}";
+}
+
 }  // namespace sso::api

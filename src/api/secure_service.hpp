@@ -123,6 +123,13 @@ struct SecureService {
 // The code is kInvalidArgument: the object is wrong, retrying will not help.
 Result<SecureService> parse_secure_service(const nlohmann::json& object);
 
+// Like a cert-manager Issuer (not a ClusterIssuer), a SecureService signs with a CA of its own
+// namespace only: otherwise whoever may create a SecureService could mint certificates from
+// another team's CA. The webhook refuses such a spec and the controller, which must hold
+// when the webhook is off or failing open, does not sign with it. The text says what to do;
+// nullopt when spec.issuer.caSecretRef is absent or in the service's namespace.
+std::optional<std::string> foreign_ca_problem(const SecureService& service);
+
 // The DNS names a leaf carries: <svc>, <svc>.<ns>, <svc>.<ns>.svc, <svc>.<ns>.svc.<domain>,
 // then spec.tls.dnsNames, without repeats.
 std::vector<std::string> service_dns_names(const SecureService& service, std::string_view cluster_domain);

@@ -170,6 +170,11 @@ void SecureServiceReconciler::reconcile_identity(const api::SecureService& servi
   const TimePoint now = d_.clock.now();
   // The signer: the user's CA (read when needed: it is not ours to watch) or the cluster CA.
   std::shared_ptr<const ClusterCa> ca;
+  if (auto problem = api::foreign_ca_problem(service)) {
+    out.certificate = {kCertificateReady, false, "CrossNamespaceCA", std::move(*problem)};
+    d_.events.record(object, kube::EventType::kWarning, "CrossNamespaceCA", out.certificate.message);
+    return;  // fixed by an edit, which brings the next reconcile
+  }
   if (service.ca_secret_ref) {
     const auto& r = *service.ca_secret_ref;
     auto secret = d_.client.get(kube::resources::secrets(), r.ns, r.name);

@@ -90,18 +90,9 @@ Verdict deny(std::string_view reason, std::string message) {
   return v;
 }
 
-// Like a cert-manager Issuer (not a ClusterIssuer), a SecureService signs with a CA of its own
-// namespace only: otherwise whoever may create a SecureService could mint certificates from
-// another team's CA.
 std::optional<Verdict> check_ca_namespace(const api::SecureService& candidate) {
-  if (!candidate.ca_secret_ref || candidate.ca_secret_ref->ns == candidate.ns) return std::nullopt;
-  const api::CaSecretRef& ref = *candidate.ca_secret_ref;
-  return deny(kReasonCrossNamespaceCa,
-              "spec.issuer.caSecretRef: the CA Secret " + ref.ns + "/" + ref.name +
-                  " is in another namespace; a SecureService may only use a CA in its own namespace, as a "
-                  "cert-manager Issuer, or anyone who may create a SecureService could mint certificates from "
-                  "another team's CA: copy the CA Secret into namespace " +
-                  candidate.ns + " and set caSecretRef: {name: " + ref.name + "}");
+  if (auto problem = api::foreign_ca_problem(candidate)) return deny(kReasonCrossNamespaceCa, std::move(*problem));
+  return std::nullopt;
 }
 
 // The operator writes spec.tls.secretName whole: it must not be a Secret the service reads.

@@ -585,6 +585,28 @@ TEST_F(SecureServiceE2E, WatchesOnlyTheNamespacesItIsGiven) {
 }
 
 // Bring your own CA (spec.issuer.caSecretRef), and a PKCS#12 keystore for a Java service.
+// Without the webhook (not installed here, or failing open), the controller itself refuses to
+// sign with another namespace's CA: a readable Secret elsewhere is not an invitation.
+TEST_F(SecureServiceE2E, NeverSignsWithACaFromAnotherNamespace) {
+  start_operator();
+  auto ca = run_process({SSO_OPERATOR_BIN, "ca", "create", "-n", "front", "--name", "front-ca"});
+  ASSERT_EQ(ca.exit_code, 0) << ca.err;
+  kubectl_ok({"apply", "-f", dir_.write("front-ca.yaml", ca.out)});
+  const json intruder = json::parse(R"({
+    "apiVersion": "secureservice.io/v1alpha1", "kind": "SecureService",
+    "metadata": {"name": "intruder", "namespace": "shop"},
+    "spec": {"selector": {"matchLabels": {"app": "intruder"}}, "ports": [{"port": 8443}],
+             "issuer": {"caSecretRef": {"namespace": "front", "name": "front-ca"}}}})");
+  ASSERT_EQ(api_->post("/apis/secureservice.io/v1alpha1/namespaces/shop/secureservices", intruder).code, 201);
+  ASSERT_TRUE(eventually([&] {
+    return condition(service("shop", "intruder"), "CertificateReady", "reason") == "CrossNamespaceCA";
+  })) << describe_not_ready();
+  EXPECT_EQ(condition(service("shop", "intruder"), "Ready"), "False");
+  EXPECT_THAT(condition(service("shop", "intruder"), "CertificateReady", "message"),
+              HasSubstr("copy the CA Secret into namespace shop"));
+  EXPECT_TRUE(secret("shop", "intruder-tls").is_null()) << "no identity was issued from front's CA";
+}
+
 TEST_F(SecureServiceE2E, SignsWithTheUsersCaAndWritesAKeystore) {
   start_operator();
   const std::string ca_yaml = dir_.file("my-ca.yaml");
