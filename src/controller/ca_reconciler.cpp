@@ -10,7 +10,23 @@ using nlohmann::json;
 Result<kube::ReconcileResult> CaReconciler::reconcile(const std::string& /*key*/) {
   const TimePoint now = d_.clock.now();
   const kube::ObjectPtr cached = d_.secrets.get(kube::object_key(ns_, name_));
-  const json current = cached ? *cached : json(nullptr);
+  json current = cached ? *cached : json(nullptr);
+  if (current.is_null() && !last_loaded_.is_null()) {
+    json restored = {{"apiVersion", "v1"},
+                     {"kind", "Secret"},
+                     {"type", last_loaded_.value("type", "")},
+                     {"metadata", {{"name", name_}, {"namespace", ns_}}},
+                     {"data", last_loaded_.value("data", json::object())}};
+    for (const char* field : {"labels", "annotations"})
+      if (last_loaded_["metadata"].contains(field)) restored["metadata"][field] = last_loaded_["metadata"][field];
+    auto created = d_.client.create(kube::resources::secrets(), restored);
+    if (!created.ok() && kube::is_already_exists(created.error())) return kube::ReconcileResult{.requeue = true};
+    SSO_RETURN_IF_ERROR(created, "put back the deleted cluster CA Secret " + ns_ + "/" + name_);
+    d_.events.record(*created, kube::EventType::kWarning, "CARestored",
+                     "the cluster CA Secret was deleted; put back from the CA the operator holds, so that no "
+                     "certificate changes (to replace the CA, annotate it secureservice.io/rotate=now)");
+    current = std::move(*created);
+  }
   auto step = next_ca_secret_step(current, ns_, name_, options_, now);
   if (!step.ok()) {
     // A broken CA is reported, never replaced: every workload trusts it.
@@ -32,6 +48,7 @@ Result<kube::ReconcileResult> CaReconciler::reconcile(const std::string& /*key*/
     d_.events.record(written, kube::EventType::kNormal, step->reason, step->message);
   }
   SSO_ASSIGN_OR_RETURN(auto loaded, load_ca_secret(written, now), "load the cluster CA " + ns_ + "/" + name_);
+  last_loaded_ = written;
   d_.metrics.set_ca_expiration(ns_ + "/" + name_,
                                static_cast<double>(std::chrono::duration_cast<std::chrono::seconds>(
                                                        loaded.issuer.certificate().not_after().time_since_epoch())

@@ -16,7 +16,9 @@ namespace sso::controller {
 
 // Keeps the cluster CA Secret: creates it on first start, reuses it on every later one, stages
 // and promotes rotations, re-signs the CRL, and publishes the loaded CA to `source`. When the
-// CA or its bundle changes, `on_change` re-enqueues every SecureService.
+// CA or its bundle changes, `on_change` re-enqueues every SecureService. A CA Secret deleted
+// under a running leader is put back from the one it last loaded: a new CA would re-issue
+// every certificate at once, with no overlap in which peers trust both.
 class CaReconciler {
  public:
   struct Deps {
@@ -38,6 +40,7 @@ class CaReconciler {
   std::string ns_;
   std::string name_;
   ClusterCaOptions options_;
+  nlohmann::json last_loaded_;  // the CA Secret as last loaded; null before the first
 };
 
 }  // namespace sso::controller

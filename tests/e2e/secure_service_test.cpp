@@ -283,6 +283,36 @@ TEST_F(SecureServiceE2E, ACaRotationReissuesEveryLeafWhileTheBundleCarriesBothCa
   EXPECT_EQ(old_leaf_against_bundle.exit_code, 0) << old_leaf_against_bundle.err;
 }
 
+// `kubectl delete secret` of the cluster CA under a running leader: the CA it holds is put
+// back, with a Warning, and no certificate changes. Minting a new CA instead would re-issue
+// every leaf at once, with no overlap in which peers trust both CAs.
+TEST_F(SecureServiceE2E, ADeletedCaSecretIsPutBackAndNothingIsReissued) {
+  install_meshes();
+  start_operator();
+  kubectl_ok({"apply", "-f", SSO_EXAMPLES_DIR});
+  ASSERT_TRUE(all_ready()) << describe_not_ready();
+  const auto before = serials();
+  const std::string ca_path = "/api/v1/namespaces/default/secrets/secureservice-operator-ca";
+  const json ca_before = get(ca_path);
+  const std::string uid_before = ca_before["metadata"].value("uid", "");
+  kubectl_ok({"delete", "secret", "secureservice-operator-ca", "-n", "default"});
+  ASSERT_TRUE(eventually([&] {
+    const json ca = get(ca_path);
+    return ca.is_object() && ca["metadata"].value("uid", "") != uid_before;
+  })) << operator_->output().substr(0, 4000);
+  const json ca_after = get(ca_path);
+  EXPECT_EQ(ca_after["data"], ca_before["data"]) << "the same CA, key and bundle";
+  EXPECT_EQ(ca_after.value("type", ""), ca_before.value("type", ""));
+  EXPECT_TRUE(eventually([&] {
+    for (const auto& e : get("/api/v1/namespaces/default/events").value("items", json::array()))
+      if (e.value("reason", "") == "CARestored" && e.value("type", "") == "Warning") return true;
+    return false;
+  }));
+  // A new CA would re-issue every leaf within a second or two of its creation.
+  EXPECT_FALSE(eventually([&] { return serials() != before; }, std::chrono::seconds(3)))
+      << "a certificate was re-issued";
+}
+
 TEST_F(SecureServiceE2E, ARestartReissuesNothing) {
   install_meshes();
   start_operator();
