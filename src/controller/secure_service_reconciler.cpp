@@ -364,6 +364,8 @@ Status SecureServiceReconciler::sync_mesh(const api::SecureService& service, con
     if (c.is_object() && c.value("type", "") == kMeshReady) previous_mesh_reason = c.value("reason", "");
   const bool enabled = service.mesh != api::MeshProvider::kNone;
   const std::string provider(api::to_string(service.mesh));
+  const std::string steady_reason = enabled ? provider + "PolicyApplied" : "NoMesh";
+  const bool may_have_left = !previous_mesh_reason.empty() && previous_mesh_reason != steady_reason;
   // What was written before, by label and owner; mesh kinds are not cached because their CRDs
   // may be absent (a watch on them would keep the operator from ever becoming ready).
   const std::string selector = std::string(api::kManagedByLabel) + "=" + std::string(api::kManagedByValue) + "," +
@@ -374,11 +376,13 @@ Status SecureServiceReconciler::sync_mesh(const api::SecureService& service, con
     std::vector<json> want;
     for (const auto& o : desired)
       if (o["apiVersion"] == type.api_version() && o["kind"] == type.kind) want.push_back(o);
-    // A provider's kinds are listed when it is the provider now, or was the one applied last
-    // (to remove what it left): never on every reconcile of every service.
+    // A provider's kinds are listed when it is the provider now, or when the last reconcile
+    // did not end in this one's steady state (a switched provider, a write that failed
+    // half-way, an Istio selector that got only its DestinationRule): then anything may have
+    // been left. Never on every reconcile of every service.
     const bool istio_kind = type.group.ends_with("istio.io");
     const std::string kind_provider = istio_kind ? "Istio" : "Linkerd";
-    if (kind_provider != provider && previous_mesh_reason != kind_provider + "PolicyApplied") continue;
+    if (kind_provider != provider && !may_have_left) continue;
     auto listed = d_.client.list(type, service.ns, {.label_selector = selector});
     if (!listed.ok()) {
       if (kube::is_not_found(listed.error())) {

@@ -202,6 +202,36 @@ TEST_F(SecureServiceE2E, MeshNotInstalledIsAConditionAndTheRestStillWorks) {
   EXPECT_TRUE(eventually([&] { return condition(service("front", "frontend"), "Ready") == "True"; }));
 }
 
+// An Istio service whose selector Istio cannot express gets only its DestinationRule
+// (SelectorNotSupported); switched to Linkerd, that DestinationRule must not stay behind.
+TEST_F(SecureServiceE2E, SwitchingMeshProviderRemovesWhatTheOldOneLeftEvenWhenItWasNotApplied) {
+  install_meshes();
+  start_operator();
+  json reports = json::parse(R"({"apiVersion": "secureservice.io/v1alpha1", "kind": "SecureService",
+    "metadata": {"name": "reports", "namespace": "shop"},
+    "spec": {"selector": {"matchExpressions": [{"key": "app", "operator": "In", "values": ["reports"]}]},
+             "ports": [{"port": 8443}], "mesh": {"provider": "Istio"}}})");
+  ASSERT_EQ(api_->post("/apis/secureservice.io/v1alpha1/namespaces/shop/secureservices", reports).code, 201);
+  const std::string rules = "/apis/networking.istio.io/v1/namespaces/shop/destinationrules";
+  auto owned_rules = [&] {
+    size_t n = 0;
+    for (const auto& r : get(rules).value("items", json::array()))
+      if (r["metadata"].value("labels", json::object()).value("secureservice.io/name", "") == "reports") ++n;
+    return n;
+  };
+  ASSERT_TRUE(eventually([&] {
+    return condition(service("shop", "reports"), "MeshReady", "reason") == "SelectorNotSupported" && owned_rules() == 1;
+  })) << describe_not_ready();
+
+  json edit = service("shop", "reports");
+  edit["spec"]["mesh"]["provider"] = "Linkerd";
+  ASSERT_EQ(api_->put("/apis/secureservice.io/v1alpha1/namespaces/shop/secureservices/reports", edit).code, 200);
+  EXPECT_TRUE(eventually([&] {
+    return condition(service("shop", "reports"), "MeshReady", "reason") == "LinkerdPolicyApplied";
+  })) << describe_not_ready();
+  EXPECT_TRUE(eventually([&] { return owned_rules() == 0; })) << "the Istio DestinationRule stayed";
+}
+
 TEST_F(SecureServiceE2E, EditsAndDeletionsOfOwnedObjectsAreUndone) {
   install_meshes();
   start_operator();
