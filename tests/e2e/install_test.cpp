@@ -99,8 +99,10 @@ TEST_F(InstallE2E, ThePlainManifestsInstallAndTheOperatorRunsOnTheDeploymentsArg
   kubectl_ok({"apply", "--server-side", "-f", std::string(SSO_MANIFESTS_DIR) + "/install.yaml"});
   EXPECT_EQ(api_->get(path_of(objects.back())).body["metadata"].value("resourceVersion", ""), before);
 
-  const json deployment = api_->get("/apis/apps/v1/namespaces/secureservice-system/deployments/secureservice-operator").body;
-  const json service = api_->get("/api/v1/namespaces/secureservice-system/services/secureservice-operator-webhook").body;
+  const json deployment =
+      api_->get("/apis/apps/v1/namespaces/secureservice-system/deployments/secureservice-operator").body;
+  const json service =
+      api_->get("/api/v1/namespaces/secureservice-system/services/secureservice-operator-webhook").body;
   ASSERT_TRUE(service.is_object() && service.contains("spec"));
   auto webhook_port = kube::find_free_port("127.0.0.1");
   ASSERT_TRUE(webhook_port.ok());
@@ -112,8 +114,9 @@ TEST_F(InstallE2E, ThePlainManifestsInstallAndTheOperatorRunsOnTheDeploymentsArg
   // the caBundle of the chart's webhook configuration.
   ASSERT_TRUE(eventually(
       [&] {
-        const auto config = api_->get("/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations/"
-                                      "secureservice-operator");
+        const auto config = api_->get(
+            "/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations/"
+            "secureservice-operator");
         return http_code(port, "/readyz") == 200 && config.code == 200 &&
                !config.body["webhooks"][0]["clientConfig"].value("caBundle", "").empty();
       },
@@ -121,8 +124,9 @@ TEST_F(InstallE2E, ThePlainManifestsInstallAndTheOperatorRunsOnTheDeploymentsArg
       << replica.output();
   EXPECT_EQ(api_->get("/api/v1/namespaces/secureservice-system/secrets/secureservice-operator-ca").code, 200);
   EXPECT_EQ(api_->get("/api/v1/namespaces/secureservice-system/secrets/secureservice-operator-webhook-tls").code, 200);
-  EXPECT_EQ(api_->get("/apis/coordination.k8s.io/v1/namespaces/secureservice-system/leases/secureservice-operator").code,
-            200);
+  EXPECT_EQ(
+      api_->get("/apis/coordination.k8s.io/v1/namespaces/secureservice-system/leases/secureservice-operator").code,
+      200);
 
   kubectl_ok({"apply", "-f", std::string(SSO_EXAMPLES_DIR) + "/00-namespaces.yaml"});
   kubectl_ok({"apply", "-f", std::string(SSO_EXAMPLES_DIR) + "/shop.yaml"});
@@ -138,8 +142,8 @@ TEST_F(InstallE2E, ThePlainManifestsInstallAndTheOperatorRunsOnTheDeploymentsArg
       << replica.output();
   // The API test server calls the webhook through the chart's Service: a pod without its
   // identity is refused.
-  const auto denied = run_process({SSO_KUBECTL_BIN, "--kubeconfig", kubeconfig_, "apply", "-f",
-                                   dir_.write("pod.yaml", R"(apiVersion: v1
+  const auto denied =
+      run_process({SSO_KUBECTL_BIN, "--kubeconfig", kubeconfig_, "apply", "-f", dir_.write("pod.yaml", R"(apiVersion: v1
 kind: Pod
 metadata: {name: checkout-0, namespace: shop, labels: {app: checkout}}
 spec:

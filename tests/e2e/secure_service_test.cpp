@@ -82,6 +82,13 @@ class SecureServiceE2E : public OperatorClusterTest {
         std::chrono::seconds(30));
   }
   bool all_ready() { return all_ready_of(kExampleServices); }
+  // The mesh CRDs, the operator, and every example until Ready.
+  bool start_with_the_examples_ready() {
+    install_meshes();
+    start_operator();
+    kubectl_ok({"apply", "-f", SSO_EXAMPLES_DIR});
+    return all_ready();
+  }
 
   std::string describe_not_ready() {
     std::string out;
@@ -135,10 +142,7 @@ class SecureServiceE2E : public OperatorClusterTest {
 };
 
 TEST_F(SecureServiceE2E, TheExampleChainBecomesReadyWithVerifiableIdentitiesAndValidObjects) {
-  install_meshes();
-  start_operator();
-  kubectl_ok({"apply", "-f", SSO_EXAMPLES_DIR});
-  ASSERT_TRUE(all_ready()) << describe_not_ready();
+  ASSERT_TRUE(start_with_the_examples_ready()) << describe_not_ready();
 
   for (const auto& [ns, name] : kExampleServices) {
     const json s = service(ns, name);
@@ -233,10 +237,7 @@ TEST_F(SecureServiceE2E, SwitchingMeshProviderRemovesWhatTheOldOneLeftEvenWhenIt
 }
 
 TEST_F(SecureServiceE2E, EditsAndDeletionsOfOwnedObjectsAreUndone) {
-  install_meshes();
-  start_operator();
-  kubectl_ok({"apply", "-f", SSO_EXAMPLES_DIR});
-  ASSERT_TRUE(all_ready()) << describe_not_ready();
+  ASSERT_TRUE(start_with_the_examples_ready()) << describe_not_ready();
   const std::string np = "/apis/networking.k8s.io/v1/namespaces/shop/networkpolicies/payments";
   const json original = get(np)["spec"];
   ASSERT_TRUE(original.is_object());
@@ -267,10 +268,7 @@ TEST_F(SecureServiceE2E, EditsAndDeletionsOfOwnedObjectsAreUndone) {
 }
 
 TEST_F(SecureServiceE2E, ACaRotationReissuesEveryLeafWhileTheBundleCarriesBothCas) {
-  install_meshes();
-  start_operator();
-  kubectl_ok({"apply", "-f", SSO_EXAMPLES_DIR});
-  ASSERT_TRUE(all_ready()) << describe_not_ready();
+  ASSERT_TRUE(start_with_the_examples_ready()) << describe_not_ready();
   const auto before = serials();
   const std::string ca_path = "/api/v1/namespaces/default/secrets/secureservice-operator-ca";
   const std::string old_ca = decode(get(ca_path), "tls.crt");
@@ -317,10 +315,7 @@ TEST_F(SecureServiceE2E, ACaRotationReissuesEveryLeafWhileTheBundleCarriesBothCa
 // back, with a Warning, and no certificate changes. Minting a new CA instead would re-issue
 // every leaf at once, with no overlap in which peers trust both CAs.
 TEST_F(SecureServiceE2E, ADeletedCaSecretIsPutBackAndNothingIsReissued) {
-  install_meshes();
-  start_operator();
-  kubectl_ok({"apply", "-f", SSO_EXAMPLES_DIR});
-  ASSERT_TRUE(all_ready()) << describe_not_ready();
+  ASSERT_TRUE(start_with_the_examples_ready()) << describe_not_ready();
   const auto before = serials();
   const std::string ca_path = "/api/v1/namespaces/default/secrets/secureservice-operator-ca";
   const json ca_before = get(ca_path);
@@ -344,10 +339,7 @@ TEST_F(SecureServiceE2E, ADeletedCaSecretIsPutBackAndNothingIsReissued) {
 }
 
 TEST_F(SecureServiceE2E, ARestartReissuesNothing) {
-  install_meshes();
-  start_operator();
-  kubectl_ok({"apply", "-f", SSO_EXAMPLES_DIR});
-  ASSERT_TRUE(all_ready()) << describe_not_ready();
+  ASSERT_TRUE(start_with_the_examples_ready()) << describe_not_ready();
   const auto before = serials();
   const std::string ca_before = decode(get("/api/v1/namespaces/default/secrets/secureservice-operator-ca"), "tls.crt");
   stop_operator();

@@ -68,9 +68,9 @@ class WebhookClusterTest : public OperatorClusterTest {
     server_->api().admission().map_service("secureservice-system", "secureservice-operator-webhook", webhook_port_);
     kubectl_ok({"create", "namespace", "secureservice-system"});
     // The chart's own webhook configuration, as `helm install` would create it.
-    const auto rendered = run_process({SSO_HELM_BIN, "template", "secureservice-operator", SSO_CHART_DIR, "--namespace",
-                                       "secureservice-system", "--show-only",
-                                       "templates/validatingwebhookconfiguration.yaml"});
+    const auto rendered =
+        run_process({SSO_HELM_BIN, "template", "secureservice-operator", SSO_CHART_DIR, "--namespace",
+                     "secureservice-system", "--show-only", "templates/validatingwebhookconfiguration.yaml"});
     ASSERT_EQ(rendered.exit_code, 0) << rendered.err;
     kubectl_ok({"apply", "-f", dir_.write("webhook-configuration.yaml", rendered.out)});
     port_ = free_port_pair();
