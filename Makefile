@@ -17,21 +17,22 @@ build: configure
 	@cmake --build $(BUILD_DIR) -j $(JOBS)
 
 # Every label: unit, integration, e2e and fuzz (libFuzzer for a bounded time: FUZZ_SECONDS),
-# then the unit and integration tests again under AddressSanitizer and UBSan.
+# then the unit and integration tests of the product's code again under AddressSanitizer and UBSan.
 test: build
 	@hack/test.sh $(BUILD_DIR)
 	@$(MAKE) --no-print-directory test-sanitize
 
 test-sanitize: deps
 	@cmake -S . -B build-asan -DSSO_WERROR=ON -DSSO_SANITIZE=ON -DSSO_BUILD_BENCH=OFF -DCMAKE_BUILD_TYPE=Debug >/dev/null
-	@# Only what the unit and integration labels run: the e2e binaries, the operator and the
-	@# fuzz replays are not run here.
+	@# Only what the unit and integration labels run, of the product's code: not the e2e
+	@# binaries, the operator, the fuzz replays, nor the API test server's own tests.
 	@cmake --build build-asan -j $(JOBS) --target \
-	  $$(cmake --build build-asan --target help | sed -n 's/^\.\.\. \(\(unit\|integration\)_[a-z_]*\).*/\1/p')
+	  $$(cmake --build build-asan --target help | sed -n 's/^\.\.\. \(\(unit\|integration\)_[a-z_]*\).*/\1/p' | grep -v apiserver)
 	@cd build-asan && LSAN_OPTIONS=suppressions=$(CURDIR)/tests/support/lsan.supp \
 	  ctest --output-on-failure -j $(JOBS) -L 'unit|integration'
 
 bench: build
+	@cmake --build $(BUILD_DIR) -j $(JOBS) --target benches
 	@hack/bench.sh $(BUILD_DIR)
 
 demo: build
