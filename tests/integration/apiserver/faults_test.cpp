@@ -56,5 +56,32 @@ TEST_F(Faults, ARestartDropsWatchesAndKeepsServing) {
   EXPECT_EQ(api().post(ns_path("configmaps"), config_map("after")).code, 201);
 }
 
+// The request log is what tests read to count a client's requests and to see who wrote.
+class RequestLogTest : public ApiServerTest {};
+
+TEST_F(RequestLogTest, RecordsWhoAskedWhatAndTheAnswer) {
+  server_->api().request_log().clear();
+  ASSERT_EQ(api().post(ns_path("configmaps"), config_map("a")).code, 201);
+  ASSERT_EQ(api().post(ns_path("configmaps"), config_map("a")).code, 409);
+  ASSERT_EQ(api().get(ns_path("configmaps/a")).code, 200);
+  server_->faults().fail_next("list", "configmaps", 1, 500);
+  ASSERT_EQ(api().get(ns_path("configmaps")).code, 500);
+
+  const auto log = server_->api().request_log().snapshot();
+  ASSERT_EQ(log.size(), 4u);
+  EXPECT_EQ(log[0].verb, "create");
+  EXPECT_EQ(log[0].resource, "configmaps");
+  EXPECT_EQ(log[0].ns, ns_);
+  EXPECT_EQ(log[0].code, 201);
+  EXPECT_TRUE(log[0].is_write());
+  EXPECT_FALSE(log[0].user.empty());
+  EXPECT_EQ(log[1].code, 409);
+  EXPECT_EQ(log[2].verb, "get");
+  EXPECT_EQ(log[2].name, "a");
+  EXPECT_FALSE(log[2].is_write());
+  EXPECT_EQ(log[3].verb, "list");
+  EXPECT_EQ(log[3].code, 500) << "an injected failure is logged as answered";
+}
+
 }  // namespace
 }  // namespace sso::testing

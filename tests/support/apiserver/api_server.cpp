@@ -37,6 +37,31 @@ struct ApiServer::Route {
 
 namespace {
 
+// Passes the answer on, and records the request with its code in the request log.
+class RecordingResponder : public Responder {
+ public:
+  RecordingResponder(Responder& inner, RequestLog& log, RequestRecord record)
+      : inner_(inner), log_(log), record_(std::move(record)) {}
+  void respond(const ApiResponse& response) override {
+    note(response.code);
+    inner_.respond(response);
+  }
+  Stream open_stream(const std::string& content_type) override {
+    note(200);
+    return inner_.open_stream(content_type);
+  }
+
+ private:
+  void note(int code) {
+    record_.code = code;
+    record_.at = std::chrono::steady_clock::now();
+    log_.record(record_);
+  }
+  Responder& inner_;
+  RequestLog& log_;
+  RequestRecord record_;
+};
+
 std::string random_string(size_t n, std::string_view alphabet) {
   thread_local std::mt19937_64 rng(std::random_device{}());
   std::string out;
@@ -553,6 +578,15 @@ void ApiServer::serve_resource(const HttpRequest& request, const Route& route, R
     responder.respond(method_not_allowed("the server does not allow this method on the requested resource"));
     return;
   }
+  RecordingResponder recording(responder, request_log_,
+                                {std::chrono::steady_clock::now(), route.user.name, request.header("user-agent"), verb,
+                                 route.type.group, route.type.resource, route.subresource, route.ns.value_or(""),
+                                 route.name, 0});
+  serve_verb(request, route, verb, recording);
+}
+
+void ApiServer::serve_verb(const HttpRequest& request, const Route& route, const std::string& verb,
+                           Responder& responder) {
   if (const auto latency = faults_.latency(); latency.count() > 0) std::this_thread::sleep_for(latency);
   if (auto injected = faults_.take(verb, route.type.resource)) {
     responder.respond(*injected);

@@ -12,6 +12,7 @@
 #include "apiserver/admission.hpp"
 #include "apiserver/faults.hpp"
 #include "apiserver/object_store.hpp"
+#include "apiserver/request_log.hpp"
 #include "apiserver/resource_types.hpp"
 #include "apiserver/status_errors.hpp"
 
@@ -67,6 +68,7 @@ class ApiServer {
   ObjectStore& store() { return store_; }
   ResourceRegistry& registry() { return registry_; }
   Faults& faults() { return faults_; }
+  RequestLog& request_log() { return request_log_; }
   Admission& admission() { return admission_; }
   void set_server_address(const std::string& address) { options_.server_address = address; }
   // Periodic work: bookmarks and watch deadlines.
@@ -76,6 +78,7 @@ class ApiServer {
   struct Route;
   ApiResponse discovery(const std::vector<std::string>& segments);
   void serve_resource(const HttpRequest& request, const Route& route, Responder& responder);
+  void serve_verb(const HttpRequest& request, const Route& route, const std::string& verb, Responder& responder);
 
   ApiResponse get_object(const Route& route);
   ApiResponse list_objects(const HttpRequest& request, const Route& route);
@@ -111,6 +114,7 @@ class ApiServer {
   ResourceRegistry registry_;
   ObjectStore store_;
   Faults faults_;
+  RequestLog request_log_;
   Admission admission_;
   std::mutex tokens_mu_;
   std::map<std::string, UserInfo> tokens_;
