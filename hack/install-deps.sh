@@ -15,6 +15,7 @@ packages=(
   clang libclang-rt-14-dev clang-format clang-tidy
   python3 python3-yaml python3-jsonschema
   prometheus
+  sslscan
 )
 
 missing=()

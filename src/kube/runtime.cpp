@@ -76,10 +76,10 @@ bool Runtime::stop_controllers() {
 }
 
 Status Runtime::run(const StopSignal& stop) {
-  auto serve = [&](const std::string& address, std::map<std::string, HttpHandler> routes,
+  auto serve = [&](const std::string& address, std::map<std::string, std::function<HttpReply()>> routes,
                    std::unique_ptr<HttpServer>* server, std::atomic<uint16_t>* port, const char* what) -> Status {
     if (address == "0") return ok_status();
-    SSO_ASSIGN_OR_RETURN(*server, HttpServer::start(address, std::move(routes)), what);
+    SSO_ASSIGN_OR_RETURN(*server, HttpServer::start(address, routes), what);
     *port = (*server)->port();
     log::info("runtime", std::string("serving ") + what, {{"address", address}, {"port", std::to_string(*port)}});
     return ok_status();

@@ -32,11 +32,12 @@ struct WebhookServerOptions {
 // Answers one admission request; a pure decision (the edge owns HTTP, limits and metrics).
 using AdmissionHandler = std::function<AdmissionResponse(const AdmissionRequest&)>;
 
-// The HTTPS edge of the admission webhooks, as controller-runtime's webhook server and
+// The admission webhooks over HTTPS, as controller-runtime's webhook server and
 // admission.Webhook.ServeHTTP (pkg/webhook/admission/http.go) serve them: POST only, one
 // handler per path, the body capped and read against a deadline, Content-Type
-// application/json, an AdmissionReview in and out. The serving certificate is read from
-// `credentials` at every handshake, so a rotated one is used without a restart.
+// application/json, an AdmissionReview in and out, and every refusal an AdmissionReview too.
+// The transport (TLS, limits, deadlines) is kube::HttpServer's; the serving certificate is
+// read from `credentials` at every handshake, so a rotated one is used without a restart.
 class WebhookServer {
  public:
   // `credentials` and `metrics` (null for none) must outlive the server.
