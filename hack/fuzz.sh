@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds a fuzz target with libFuzzer, AddressSanitizer and UBSan (clang tree: build-fuzz/)
 # and runs it for a bounded time over its committed corpus.
-#   hack/fuzz.sh TARGET [SECONDS]     (default FUZZ_SECONDS or 20: five targets under `make test`)
+#   hack/fuzz.sh TARGET [SECONDS]     (default FUZZ_SECONDS or 20: six targets under `make test`)
 # New inputs it finds go to build-fuzz/corpus/TARGET, never into the repository; a crash
 # leaves its input in build-fuzz/artifacts/ and fails.
 set -euo pipefail
