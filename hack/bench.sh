@@ -10,3 +10,5 @@ shift || true
 "$build/bench/bench_kube" "$@"
 "$build/bench/bench_controller" "$@"
 "$build/bench/bench_webhook" "$@"
+# Not Google Benchmark: configured by SSO_SCALE_* (see bench/scale_bench.cpp), no arguments.
+"$build/bench/bench_scale"

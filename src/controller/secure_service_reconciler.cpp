@@ -87,6 +87,7 @@ Result<kube::ReconcileResult> SecureServiceReconciler::reconcile(const std::stri
     const auto [ns, name] = kube::split_object_key(key);
     d_.metrics.forget(ns, name);
     d_.metrics.forget_managed(key);
+    forget_mesh(key);
     return kube::ReconcileResult{};
   }
   const json& object = *cached;
@@ -120,7 +121,10 @@ Result<kube::ReconcileResult> SecureServiceReconciler::reconcile(const std::stri
   const std::vector<Condition> conditions = {out.certificate, out.network_policy, out.mesh};
   const bool ready = std::all_of(conditions.begin(), conditions.end(), [](const Condition& c) { return c.status; });
   d_.metrics.set_ready(service.ns, service.name, ready);
-  SSO_RETURN_IF_ERROR(write_status(object, conditions, out.certificate_status), "reconcile " + key);
+  std::string status_version;
+  SSO_RETURN_IF_ERROR(write_status(object, conditions, out.certificate_status, &status_version), "reconcile " + key);
+  // Our own status write is no edit of the service: what sync_mesh found stays known.
+  if (!status_version.empty()) advance_mesh(key, kube::resource_version_of(object), status_version);
   if (out.transient) return std::move(*out.transient).add_context("reconcile " + key);
 
   kube::ReconcileResult result;
@@ -163,6 +167,7 @@ Result<kube::ReconcileResult> SecureServiceReconciler::finalize(const json& obje
     return std::move(patched).error().add_context("finalize " + key + ": remove the finalizer");
   d_.metrics.forget(ns, kube::name_of(object));
   d_.metrics.forget_managed(key);
+  forget_mesh(key);
   return kube::ReconcileResult{};
 }
 
@@ -234,38 +239,48 @@ void SecureServiceReconciler::reconcile_identity(const api::SecureService& servi
   const std::string secret_key = kube::object_key(service.ns, service.tls.secret_name);
   kube::ObjectPtr existing_ptr = d_.secrets.get(secret_key);
   json existing = existing_ptr ? *existing_ptr : json(nullptr);
-  if (existing.is_null()) {
-    // Not among ours; someone else's Secret of that name must not be overwritten.
-    auto found = d_.client.get(kube::resources::secrets(), service.ns, service.tls.secret_name);
-    if (found.ok())
-      existing = *found;
-    else if (!kube::is_not_found(found.error())) {
-      out.fail(found.error());
+  // Not among ours (the cache holds only what the operator labelled): almost always it does
+  // not exist yet, so it is created without a GET first. AlreadyExists means someone else's
+  // Secret of that name (never overwritten) or ours not yet seen by the watch: only then is
+  // it read, and decided on again. A GET before every first create was one more request per
+  // SecureService, answered 404.
+  std::optional<IdentitySecretPlan> planned;
+  for (bool read_after_conflict = false;; read_after_conflict = true) {
+    if (!existing.is_null() && !is_owned_by(existing, service)) {
+      out.certificate = {kCertificateReady, false, "SecretConflict",
+                         "the Secret " + secret_key +
+                             " exists and is not managed by this SecureService; delete it or "
+                             "choose another spec.tls.secretName"};
+      d_.events.record(object, kube::EventType::kWarning, "SecretConflict", out.certificate.message);
       return;
     }
+    auto plan = plan_identity_secret({service, *request, *ca, existing, password, now, password_version, &key_facts_});
+    if (!plan.ok()) {
+      out.certificate = {kCertificateReady, false, "IssuanceFailed", plan.error().describe()};
+      out.fail(std::move(plan).error().add_context("plan the identity Secret " + secret_key));
+      return;
+    }
+    auto written = write_if_differs(d_.client, kube::resources::secrets(), existing, plan->secret);
+    if (!written.ok() && existing.is_null() && !read_after_conflict && kube::is_already_exists(written.error())) {
+      auto found = d_.client.get(kube::resources::secrets(), service.ns, service.tls.secret_name);
+      if (found.ok()) {
+        existing = std::move(*found);
+        continue;
+      }
+      if (!kube::is_not_found(found.error())) {
+        out.fail(found.error());
+        return;
+      }
+    }
+    if (!written.ok()) {
+      out.certificate = {kCertificateReady, false, "SecretWriteFailed", written.error().describe()};
+      out.fail(written.error());
+      return;
+    }
+    planned = std::move(*plan);
+    break;
   }
-  if (!existing.is_null() && !is_owned_by(existing, service)) {
-    out.certificate = {kCertificateReady, false, "SecretConflict",
-                       "the Secret " + secret_key +
-                           " exists and is not managed by this SecureService; delete it or "
-                           "choose another spec.tls.secretName"};
-    d_.events.record(object, kube::EventType::kWarning, "SecretConflict", out.certificate.message);
-    return;
-  }
-
-  auto plan =
-      plan_identity_secret({service, *request, *ca, existing, std::move(password), now, password_version, &key_facts_});
-  if (!plan.ok()) {
-    out.certificate = {kCertificateReady, false, "IssuanceFailed", plan.error().describe()};
-    out.fail(std::move(plan).error().add_context("plan the identity Secret " + secret_key));
-    return;
-  }
-  auto written = write_if_differs(d_.client, kube::resources::secrets(), existing, plan->secret);
-  if (!written.ok()) {
-    out.certificate = {kCertificateReady, false, "SecretWriteFailed", written.error().describe()};
-    out.fail(written.error());
-    return;
-  }
+  const IdentitySecretPlan* plan = &*planned;
   out.managed["Secret"] = 1;
   const pki::Certificate& leaf = plan->chain.front();
   if (plan->issued) {
@@ -372,7 +387,38 @@ Status SecureServiceReconciler::sync_mesh(const api::SecureService& service, con
                                std::string(api::kNameLabel) + "=" + service.name;
   std::vector<std::string> not_installed;
   int written_count = 0;
+
+  // Mesh kinds are not watched, so what is in place is known only by listing it: three lists
+  // per reconcile with Istio, and a SecureService is reconciled several times for one change
+  // (its own status write, its Secret's and NetworkPolicy's events come back). What the last
+  // full sync found in place is remembered with a digest of what it wanted and the
+  // SecureService's resourceVersion (moved on by our own status write only). While the
+  // digest, the version and kMeshReverifyAfter hold, nothing is listed: any edit of the
+  // SecureService still brings a full sync at once, and an edited or deleted mesh object is
+  // still put back at a reconcile within the 10-minute resync.
+  const std::string key = kube::object_key(service.ns, service.name);
+  const size_t digest = std::hash<std::string>{}(provider + "\n" + json(desired).dump());
+  const TimePoint now = d_.clock.now();
+  {
+    std::lock_guard lock(mesh_mu_);
+    auto it = mesh_in_place_.find(key);
+    if (it != mesh_in_place_.end() && !may_have_left && it->second.digest == digest &&
+        it->second.resource_version == kube::resource_version_of(object) &&
+        now - it->second.verified < kMeshReverifyAfter) {
+      written_count = it->second.written;
+    } else {
+      if (it != mesh_in_place_.end()) mesh_in_place_.erase(it);  // until a sync succeeds again
+      written_count = -1;
+    }
+  }
+  const bool in_place = written_count >= 0;
+  if (!in_place) written_count = 0;
+  // Never reconciled (no MeshReady yet): nothing of this SecureService's can be there, so its
+  // objects are created without listing first; AlreadyExists falls back to the list.
+  const bool never_reconciled = previous_mesh_reason.empty();
+
   for (const auto& type : mesh_types()) {
+    if (in_place) break;
     std::vector<json> want;
     for (const auto& o : desired)
       if (o["apiVersion"] == type.api_version() && o["kind"] == type.kind) want.push_back(o);
@@ -383,6 +429,29 @@ Status SecureServiceReconciler::sync_mesh(const api::SecureService& service, con
     const bool istio_kind = type.group.ends_with("istio.io");
     const std::string kind_provider = istio_kind ? "Istio" : "Linkerd";
     if (kind_provider != provider && !may_have_left) continue;
+    if (never_reconciled) {
+      int created = 0;
+      bool exists = false, missing_api = false;
+      for (const auto& o : want) {
+        auto c = d_.client.create(type, o);
+        if (c.ok()) {
+          ++created;
+        } else if (kube::is_already_exists(c.error())) {
+          exists = true;
+          break;
+        } else if (kube::is_not_found(c.error())) {
+          missing_api = true;
+          break;
+        } else {
+          return std::move(c).error().add_context("create " + type.kind + " " + kube::object_key(o));
+        }
+      }
+      if (missing_api) not_installed.push_back(type.kind + " (" + type.api_version() + ")");
+      if (!exists) {
+        written_count += created;
+        continue;
+      }
+    }
     auto listed = d_.client.list(type, service.ns, {.label_selector = selector});
     if (!listed.ok()) {
       if (kube::is_not_found(listed.error())) {
@@ -409,6 +478,10 @@ Status SecureServiceReconciler::sync_mesh(const api::SecureService& service, con
       if (!removed.ok() && !kube::is_not_found(removed.error())) return removed.error();
     }
   }
+  if (!in_place && not_installed.empty()) {
+    std::lock_guard lock(mesh_mu_);
+    mesh_in_place_[key] = MeshInPlace{digest, now, written_count, kube::resource_version_of(object)};
+  }
   if (!enabled) return {};
   if (!not_installed.empty()) {
     std::string list;
@@ -433,6 +506,17 @@ Status SecureServiceReconciler::sync_mesh(const api::SecureService& service, con
   return {};
 }
 
+void SecureServiceReconciler::forget_mesh(const std::string& key) {
+  std::lock_guard lock(mesh_mu_);
+  mesh_in_place_.erase(key);
+}
+
+void SecureServiceReconciler::advance_mesh(const std::string& key, const std::string& from, const std::string& to) {
+  std::lock_guard lock(mesh_mu_);
+  auto it = mesh_in_place_.find(key);
+  if (it != mesh_in_place_.end() && it->second.resource_version == from) it->second.resource_version = to;
+}
+
 void SecureServiceReconciler::reconcile_trust_bundle(const api::SecureService& service, Outcome& out) {
   const auto ca = d_.cluster_ca.get();
   if (!ca) return;
@@ -444,7 +528,8 @@ void SecureServiceReconciler::reconcile_trust_bundle(const api::SecureService& s
 }
 
 Status SecureServiceReconciler::write_status(const json& object, const std::vector<Condition>& conditions,
-                                             const std::optional<CertificateStatus>& certificate) {
+                                             const std::optional<CertificateStatus>& certificate,
+                                             std::string* written_version) {
   const json current = object.value("status", json::object());
   const int64_t generation = object["metadata"].value("generation", int64_t{0});
   const json status = build_status(current, generation, conditions, certificate, d_.clock.now());
@@ -452,7 +537,9 @@ Status SecureServiceReconciler::write_status(const json& object, const std::vect
   json updated = object;
   updated["status"] = status;
   updated["metadata"].erase("managedFields");
-  SSO_RETURN_IF_ERROR(d_.client.update_status(api::secure_services(), updated), "update the status");
+  SSO_ASSIGN_OR_RETURN(const json written, d_.client.update_status(api::secure_services(), updated),
+                       "update the status");
+  if (written_version) *written_version = kube::resource_version_of(written);
   return {};
 }
 

@@ -1,6 +1,9 @@
 #pragma once
 
+#include <chrono>
+#include <mutex>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -54,12 +57,30 @@ class SecureServiceReconciler {
   void reconcile_trust_bundle(const api::SecureService& service, Outcome& out);
   Status sync_mesh(const api::SecureService& service, const nlohmann::json& object,
                    const std::vector<nlohmann::json>& desired, Outcome& out);
+  // `written_version`, when given, gets the resourceVersion of the status written (unchanged
+  // when nothing was written).
   Status write_status(const nlohmann::json& object, const std::vector<Condition>& conditions,
-                      const std::optional<CertificateStatus>& certificate);
+                      const std::optional<CertificateStatus>& certificate, std::string* written_version = nullptr);
+
+  void forget_mesh(const std::string& key);
+  // The SecureService moved from resourceVersion `from` to `to` by our own status write.
+  void advance_mesh(const std::string& key, const std::string& from, const std::string& to);
 
   Deps d_;
   // Shared by the workers: each identity Secret's tls.key is read once, not on every reconcile.
   pki::KeyFactsCache key_facts_;
+  // What sync_mesh last found in place, by SecureService key: a digest of the objects it
+  // wanted, when it checked, how many there were, and the SecureService's resourceVersion
+  // then (see sync_mesh).
+  struct MeshInPlace {
+    size_t digest = 0;
+    TimePoint verified;
+    int written = 0;
+    std::string resource_version;
+  };
+  static constexpr std::chrono::minutes kMeshReverifyAfter{5};
+  std::mutex mesh_mu_;
+  std::unordered_map<std::string, MeshInPlace> mesh_in_place_;
 };
 
 }  // namespace sso::controller

@@ -69,6 +69,11 @@ void Informer::deliver_delete(const ObjectPtr& object) {
   }
 }
 
+void Informer::transform(nlohmann::json& object) const {
+  if (options_.keep_managed_fields || !object.is_object()) return;
+  if (auto meta = object.find("metadata"); meta != object.end() && meta->is_object()) meta->erase("managedFields");
+}
+
 bool Informer::list_and_replace() {
   ListOptions options;
   options.label_selector = options_.label_selector;
@@ -84,7 +89,10 @@ bool Informer::list_and_replace() {
   }
   std::vector<ObjectPtr> objects;
   objects.reserve(list->items.size());
-  for (auto& item : list->items) objects.push_back(std::make_shared<const nlohmann::json>(std::move(item)));
+  for (auto& item : list->items) {
+    transform(item);
+    objects.push_back(std::make_shared<const nlohmann::json>(std::move(item)));
+  }
   const auto delta = cache_.replace(std::move(objects));
   for (const auto& object : delta.deleted) deliver_delete(object);
   for (const auto& [old_object, new_object] : delta.updated) deliver_update(old_object, new_object);
@@ -152,6 +160,7 @@ Informer::WatchOutcome Informer::watch_once() {
       if (!rv.empty()) resource_version_ = rv;
       continue;
     }
+    transform(e.object);
     auto object = std::make_shared<const nlohmann::json>(std::move(e.object));
     if (e.type == "ADDED" || e.type == "MODIFIED") {
       const auto old = cache_.upsert(object);

@@ -30,6 +30,11 @@ struct InformerOptions {
   std::chrono::milliseconds backoff_initial{800};
   std::chrono::milliseconds backoff_max{30000};
   int min_watch_timeout_seconds = 300;  // each watch asks the server to end it after [min, 2*min) seconds
+  // metadata.managedFields is dropped before caching, as client-go's
+  // cache.TransformStripManagedFields does when set as controller-runtime's cache
+  // DefaultTransform: no reconciler reads it, and it is a fifth of an object's JSON and more
+  // of its memory (many small maps). Keep it only for a reader that needs it.
+  bool keep_managed_fields = false;
 };
 
 // Called on the informer's thread (resyncs on its resync thread); must not block for long.
@@ -75,6 +80,8 @@ class Informer {
   void run();
   void run_resync();
   bool list_and_replace();
+  // What is done to each object before it is cached (options_.keep_managed_fields).
+  void transform(nlohmann::json& object) const;
   struct WatchOutcome {
     State next;
     std::optional<Error> error;  // a failure to back off from before the next attempt

@@ -224,7 +224,11 @@ TEST_F(SecureServiceE2E, SwitchingMeshProviderRemovesWhatTheOldOneLeftEvenWhenIt
     return n;
   };
   ASSERT_TRUE(eventually([&] {
-    return condition(service("shop", "reports"), "MeshReady", "reason") == "SelectorNotSupported" && owned_rules() == 1;
+    // CertificateReady too: a status still waiting for the cluster CA is written again when it
+    // comes, and that write would make the PUT below a 409 Conflict.
+    const json s = service("shop", "reports");
+    return condition(s, "MeshReady", "reason") == "SelectorNotSupported" &&
+           condition(s, "CertificateReady") == "True" && owned_rules() == 1;
   })) << describe_not_ready();
 
   json edit = service("shop", "reports");
@@ -265,6 +269,41 @@ TEST_F(SecureServiceE2E, EditsAndDeletionsOfOwnedObjectsAreUndone) {
   // puts them back. An edit of the service brings one at once.
   kubectl_ok({"annotate", "-n", "shop", "secureservice", "payments", "example.com/touch=1"});
   EXPECT_TRUE(eventually([&] { return get(authz)["spec"] == rules; }, std::chrono::seconds(20)));
+}
+
+// A new SecureService costs its writes and no reads before them: no GET of an identity Secret
+// that does not exist yet (answered 404) and no list of mesh kinds, neither before their first
+// create nor on the reconciles that the operator's own writes bring back. bench_scale counted
+// 12.4 requests per SecureService before, 8.0 after.
+TEST_F(SecureServiceE2E, ANewSecureServiceIsWrittenWithoutReadingFirst) {
+  ASSERT_TRUE(start_with_the_examples_ready()) << describe_not_ready();
+  // The reconciles that the status writes bring back run after Ready: until they are done,
+  // the operator keeps asking.
+  auto is_operator = [](const apiserver::RequestRecord& r) {
+    return r.user_agent.rfind("secureservice-operator", 0) == 0;
+  };
+  EXPECT_TRUE(eventually(
+      [&] {
+        const auto log = server_->api().request_log().snapshot();
+        for (auto it = log.rbegin(); it != log.rend(); ++it)
+          if (is_operator(*it) && it->verb != "watch")
+            return std::chrono::steady_clock::now() - it->at > std::chrono::seconds(1);
+        return true;
+      },
+      std::chrono::seconds(20)));
+  int secret_gets = 0, mesh_lists = 0, mesh_creates = 0;
+  for (const auto& r : server_->api().request_log().snapshot()) {
+    if (!is_operator(r) || (r.ns != "front" && r.ns != "shop")) continue;
+    const bool mesh = r.group == "security.istio.io" || r.group == "networking.istio.io";
+    // A GET after a create answered AlreadyExists (the watch had not brought our Secret yet)
+    // finds it: only a 404 is a read that the create could have answered.
+    if (r.verb == "get" && r.resource == "secrets" && r.code == 404) ++secret_gets;
+    if (mesh && r.verb == "list") ++mesh_lists;
+    if (mesh && r.verb == "create") ++mesh_creates;
+  }
+  EXPECT_EQ(secret_gets, 0);
+  EXPECT_EQ(mesh_lists, 0);
+  EXPECT_EQ(mesh_creates, 6);  // checkout and payments: PeerAuthentication, DestinationRule, AuthorizationPolicy
 }
 
 TEST_F(SecureServiceE2E, ACaRotationReissuesEveryLeafWhileTheBundleCarriesBothCas) {

@@ -23,9 +23,17 @@ std::optional<nlohmann::json> ObjectStore::Transaction::get(const ObjectKey& key
 }
 
 std::vector<std::pair<ObjectKey, nlohmann::json>> ObjectStore::Transaction::list(const ObjectFilter& filter) const {
+  // Objects are ordered by (group, resource, namespace, name), so a list reads its own range
+  // only, as kube-apiserver reads one etcd prefix (/registry/RESOURCE/NAMESPACE/). A scan of
+  // the whole store made every list, and every write (admission lists the webhook
+  // configurations), cost as much as the objects of all kinds: O(N^2) over N creates.
   std::vector<std::pair<ObjectKey, nlohmann::json>> out;
-  for (const auto& [key, object] : store_.objects_)
-    if (filter.matches(key, object)) out.emplace_back(key, object);
+  const ObjectKey first{filter.group, filter.resource, filter.ns.value_or(""), ""};
+  for (auto it = store_.objects_.lower_bound(first); it != store_.objects_.end(); ++it) {
+    const ObjectKey& key = it->first;
+    if (key.group != filter.group || key.resource != filter.resource || (filter.ns && key.ns != *filter.ns)) break;
+    if (filter.matches(key, it->second)) out.emplace_back(key, it->second);
+  }
   return out;
 }
 
