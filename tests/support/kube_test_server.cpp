@@ -106,12 +106,16 @@ std::string KubeTestServer::admin_kubeconfig(const std::string& path) const {
   return kubeconfig("kubernetes-admin", admin_token_, path);
 }
 
-std::string KubeTestServer::service_account_kubeconfig(const std::string& ns, const std::string& name,
-                                                       const std::string& path) {
+std::string KubeTestServer::service_account_token(const std::string& ns, const std::string& name) {
   const std::string token = random_token();
   api_->add_token(token, {"system:serviceaccount:" + ns + ":" + name,
                           {"system:serviceaccounts", "system:serviceaccounts:" + ns, "system:authenticated"}});
-  return kubeconfig(ns + "-" + name, token, path);
+  return token;
+}
+
+std::string KubeTestServer::service_account_kubeconfig(const std::string& ns, const std::string& name,
+                                                       const std::string& path) {
+  return kubeconfig(ns + "-" + name, service_account_token(ns, name), path);
 }
 
 }  // namespace sso::testing

@@ -32,11 +32,16 @@ class KubeTestServer {
   const std::string& ca_pem() const { return ca_pem_; }
   const std::string& admin_token() const { return admin_token_; }
 
-  // A kubeconfig (CA data, server, bearer token) for the admin user, or for the service
+  // A kubeconfig (CA data, server, bearer token) for the admin user (group system:masters:
+  // RBAC allows it everything), or for the service
   // account NS/NAME (user system:serviceaccount:NS:NAME); returns the text, and writes it
   // to `path` when given.
   std::string admin_kubeconfig(const std::string& path = "") const;
   std::string service_account_kubeconfig(const std::string& ns, const std::string& name, const std::string& path = "");
+  // A new bearer token for the service account NS/NAME, as the TokenRequest API would mint:
+  // user system:serviceaccount:NS:NAME, groups system:serviceaccounts,
+  // system:serviceaccounts:NS and system:authenticated. RBAC decides what it may do.
+  std::string service_account_token(const std::string& ns, const std::string& name);
 
   apiserver::ApiServer& api() { return *api_; }
   apiserver::Faults& faults() { return api_->faults(); }

@@ -102,6 +102,17 @@ TEST_F(Kubectl, ImperativeCreatesSendProtobuf) {
 TEST_F(Kubectl, ServiceAccountKubeconfigsAuthenticateAndBadTokensDoNot) {
   const std::string sa_config = dir_.file("sa-kubeconfig");
   server_->service_account_kubeconfig(ns(), "operator", sa_config);
+  // Authenticated, but RBAC grants a service account nothing until it is bound.
+  auto forbidden = run_process({SSO_KUBECTL_BIN, "--kubeconfig", sa_config, "get", "configmaps", "-n", ns()});
+  EXPECT_NE(forbidden.exit_code, 0);
+  EXPECT_THAT(forbidden.err, HasSubstr("Error from server (Forbidden): configmaps is forbidden: User "
+                                       "\"system:serviceaccount:" +
+                                       ns() + ":operator\" cannot list resource \"configmaps\""));
+  ASSERT_EQ(kubectl({"create", "role", "cm-reader", "-n", ns(), "--verb=list", "--resource=configmaps"}).exit_code, 0);
+  ASSERT_EQ(kubectl({"create", "rolebinding", "cm-reader", "-n", ns(), "--role=cm-reader",
+                     "--serviceaccount=" + ns() + ":operator"})
+                .exit_code,
+            0);
   auto read = run_process({SSO_KUBECTL_BIN, "--kubeconfig", sa_config, "get", "configmaps", "-n", ns()});
   EXPECT_EQ(read.exit_code, 0) << read.err;
   const std::string bad_config = dir_.write("bad-kubeconfig", [&] {

@@ -327,6 +327,49 @@ json default_on_read(json object, const ResourceType& type, const std::string& v
   return object;
 }
 
+// kube-apiserver's RequestInfo verb: from the method, whether the URL names an object, and
+// ?watch for collections. Empty for a method it does not serve.
+std::string resolve_verb(const HttpRequest& request, bool named) {
+  const std::string& m = request.method;
+  const bool watch = request.param("watch") == "true" || request.param("watch") == "1";
+  if (m == "GET") return named ? "get" : (watch ? "watch" : "list");
+  if (m == "POST") return "create";
+  if (m == "PUT") return "update";
+  if (m == "PATCH") return "patch";
+  if (m == "DELETE") return named ? "delete" : "deletecollection";
+  return "";
+}
+
+// RequestInfo of a resource path (`rest`: the segments after the group-version) as
+// k8s.io/apiserver/pkg/endpoints/request resolves it, before anything knows whether the
+// resource exists: /namespaces/NS/RESOURCE/NAME/SUB, or /RESOURCE/NAME/SUB. A namespace's
+// own URL is in that namespace (GET /api/v1/namespaces/shop: namespace "shop").
+AuthorizationAttributes resource_attributes(const HttpRequest& request, const UserInfo& user, const std::string& group,
+                                            const std::string& version, const std::vector<std::string>& rest) {
+  AuthorizationAttributes a;
+  a.user = user;
+  a.group = group;
+  a.version = version;
+  std::vector<std::string> parts = rest;
+  if (!parts.empty() && parts[0] == "namespaces" && parts.size() > 1) {
+    a.ns = parts[1];
+    if (parts.size() > 2 && parts[2] != "status" && parts[2] != "finalize")
+      parts.erase(parts.begin(), parts.begin() + 2);
+  }
+  if (!parts.empty()) a.resource = parts[0];
+  if (parts.size() > 1) a.name = parts[1];
+  if (parts.size() > 2) a.subresource = parts[2];
+  a.verb = resolve_verb(request, !a.name.empty());
+  if ((a.verb == "list" || a.verb == "watch") && a.name.empty())
+    a.name = name_from_field_selector(request.param("fieldSelector"));
+  return a;
+}
+
+std::string lowercase(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
+  return s;
+}
+
 }  // namespace
 
 ApiServer::ApiServer(Options options) : options_(std::move(options)), store_(options_.history_limit) {
@@ -394,6 +437,22 @@ void ApiServer::handle(const HttpRequest& request, Responder& responder) {
     user = it->second;
   }
 
+  const bool core = !segments.empty() && segments[0] == "api";
+  const bool named = !segments.empty() && segments[0] == "apis";
+  if (!(core && segments.size() > 2) && !(named && segments.size() > 3)) {
+    // Discovery, OpenAPI and unknown paths are non-resource requests: the bootstrap policy
+    // lets every authenticated user get them (system:discovery).
+    AuthorizationAttributes a;
+    a.user = user;
+    a.resource_request = false;
+    a.verb = lowercase(request.method);
+    a.path = request.path;
+    if (const auto decision = authorizer_.authorize(a); !decision.allowed) {
+      responder.respond(forbidden_response(a, decision.reason));
+      return;
+    }
+  }
+
   if (!segments.empty() && segments[0] == "openapi") {
     // v2 is an empty but valid document: clients then skip client-side validation, as they
     // do for a type the server has no schema for. v3 publishes the custom resources
@@ -420,8 +479,6 @@ void ApiServer::handle(const HttpRequest& request, Responder& responder) {
     return;
   }
 
-  const bool core = !segments.empty() && segments[0] == "api";
-  const bool named = !segments.empty() && segments[0] == "apis";
   if ((core && segments.size() <= 2) || (named && segments.size() <= 3)) {
     responder.respond(discovery(segments));
     return;
@@ -456,6 +513,13 @@ void ApiServer::handle(const HttpRequest& request, Responder& responder) {
     if (rest.size() > 3 || (type && type->namespaced && rest.size() > 1)) type.reset();
   }
   if (!type) {
+    // kube-apiserver authorizes before it routes: a resource it does not serve is a 404 only
+    // to a user who may ask for it.
+    const auto a = resource_attributes(request, route.user, group, route.version, rest);
+    if (const auto decision = authorizer_.authorize(a); !decision.allowed) {
+      responder.respond(forbidden_response(a, decision.reason));
+      return;
+    }
     responder.respond(status_error(404, "NotFound", "the server could not find the requested resource"));
     return;
   }
@@ -475,7 +539,9 @@ ApiResponse ApiServer::discovery(const std::vector<std::string>& segments) {
     json resources = json::array();
     for (const auto& t : types) {
       if (t.group != group || std::find(t.versions.begin(), t.versions.end(), version) == t.versions.end()) continue;
-      json verbs = {"create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"};
+      json verbs = t.verbs.empty()
+                       ? json{"create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"}
+                       : json(t.verbs);
       json r = {{"name", t.resource},
                 {"singularName", t.singular},
                 {"namespaced", t.namespaced},
@@ -548,7 +614,6 @@ ApiResponse ApiServer::discovery(const std::vector<std::string>& segments) {
 }
 
 void ApiServer::serve_resource(const HttpRequest& request, const Route& route, Responder& responder) {
-  const std::string& m = request.method;
   if (base_content_type(request.header("content-type")) == "application/vnd.kubernetes.protobuf" &&
       !request.body.empty()) {
     std::string error;
@@ -562,26 +627,33 @@ void ApiServer::serve_resource(const HttpRequest& request, const Route& route, R
     as_json.headers["content-type"] = "application/json";
     return serve_resource(as_json, route, responder);
   }
-  const bool watch = request.param("watch") == "true" || request.param("watch") == "1";
-  std::string verb;
-  if (m == "GET")
-    verb = route.name.empty() ? (watch ? "watch" : "list") : "get";
-  else if (m == "POST")
-    verb = "create";
-  else if (m == "PUT")
-    verb = "update";
-  else if (m == "PATCH")
-    verb = "patch";
-  else if (m == "DELETE")
-    verb = route.name.empty() ? "deletecollection" : "delete";
-  else {
+  const std::string verb = resolve_verb(request, !route.name.empty());
+  if (verb.empty()) {
     responder.respond(method_not_allowed("the server does not allow this method on the requested resource"));
     return;
   }
-  RecordingResponder recording(responder, request_log_,
-                                {std::chrono::steady_clock::now(), route.user.name, request.header("user-agent"), verb,
-                                 route.type.group, route.type.resource, route.subresource, route.ns.value_or(""),
-                                 route.name, 0});
+  RecordingResponder recording(
+      responder, request_log_,
+      {std::chrono::steady_clock::now(), route.user.name, request.header("user-agent"), verb, route.type.group,
+       route.type.resource, route.subresource, route.ns.value_or(""), route.name, 0});
+  // RBAC, after authentication and before anything else looks at the request (a denied
+  // request is in the request log with its 403, as in kube-apiserver's audit log).
+  AuthorizationAttributes a;
+  a.user = route.user;
+  a.verb = verb;
+  a.group = route.type.group;
+  a.version = route.version;
+  a.resource = route.type.resource;
+  a.subresource = route.subresource;
+  a.ns = route.ns.value_or("");
+  if (route.type.resource == "namespaces" && !route.name.empty()) a.ns = route.name;
+  a.name = route.name;
+  if ((verb == "list" || verb == "watch") && a.name.empty())
+    a.name = name_from_field_selector(request.param("fieldSelector"));
+  if (const auto decision = authorizer_.authorize(a); !decision.allowed) {
+    recording.respond(forbidden_response(a, decision.reason));
+    return;
+  }
   serve_verb(request, route, verb, recording);
 }
 
@@ -592,6 +664,13 @@ void ApiServer::serve_verb(const HttpRequest& request, const Route& route, const
     responder.respond(*injected);
     return;
   }
+  if (!route.type.verbs.empty() &&
+      std::find(route.type.verbs.begin(), route.type.verbs.end(), verb) == route.type.verbs.end()) {
+    responder.respond(method_not_allowed("the server does not allow this method on the requested resource"));
+    return;
+  }
+  if (route.type.group == "authorization.k8s.io" && route.type.resource == "selfsubjectaccessreviews")
+    return responder.respond(review_own_access(request, route));
   if ((verb == "create" && !route.name.empty() && route.subresource.empty()) ||
       ((verb == "update" || verb == "patch") && route.name.empty())) {
     responder.respond(method_not_allowed("the server does not allow this method on the requested resource"));
@@ -620,6 +699,48 @@ void ApiServer::serve_verb(const HttpRequest& request, const Route& route, const
       response.body = to_table(route.type, route.version, response.body, *table, std::chrono::system_clock::now());
   }
   responder.respond(response);
+}
+
+// pkg/registry/authorization/selfsubjectaccessreview: the spec's attributes with the
+// requester as the user; nothing is stored.
+ApiResponse ApiServer::review_own_access(const HttpRequest& request, const Route& route) {
+  std::string error;
+  auto review = parse_body(request.body, &error);
+  if (!review) return bad_request(error);
+  const json spec = review->value("spec", json::object());
+  const bool resource = spec.contains("resourceAttributes") && spec["resourceAttributes"].is_object();
+  const bool non_resource = spec.contains("nonResourceAttributes") && spec["nonResourceAttributes"].is_object();
+  if (resource == non_resource)
+    return invalid(route.type, "", "spec.resourceAttributes",
+                   std::string("Invalid value: \"null\": exactly one of nonResourceAttributes or resourceAttributes ") +
+                       "must be specified");
+  AuthorizationAttributes a;
+  a.user = route.user;
+  if (resource) {
+    const json& r = spec["resourceAttributes"];
+    a.verb = r.value("verb", "");
+    a.group = r.value("group", "");
+    a.version = r.value("version", "");
+    a.resource = r.value("resource", "");
+    a.subresource = r.value("subresource", "");
+    a.ns = r.value("namespace", "");
+    a.name = r.value("name", "");
+  } else {
+    a.resource_request = false;
+    a.verb = spec["nonResourceAttributes"].value("verb", "");
+    a.path = spec["nonResourceAttributes"].value("path", "");
+  }
+  const auto decision = authorizer_.authorize(a);
+  json status = {{"allowed", decision.allowed}};
+  if (!decision.reason.empty()) status["reason"] = decision.reason;
+  return {201,
+          {{"kind", route.type.kind},
+           {"apiVersion", route.api_version()},
+           {"metadata", {{"creationTimestamp", nullptr}}},
+           {"spec", spec},
+           {"status", status}},
+          "",
+          {}};
 }
 
 ApiResponse ApiServer::get_object(const Route& route) {
@@ -984,6 +1105,8 @@ ApiResponse ApiServer::patch_object(const HttpRequest& request, const Route& rou
 std::optional<ApiResponse> ApiServer::admit(ObjectStore::Transaction& txn, const Route& route,
                                             const std::string& operation, const std::string& name, json& object,
                                             const json& old_object, bool dry_run, std::vector<std::string>& warnings) {
+  if (enforce_owner_references_ && (operation == "CREATE" || operation == "UPDATE"))
+    if (auto denied = check_owner_references(txn, route, operation, name, object, old_object)) return denied;
   // kube-apiserver never sends webhook configurations to webhooks, so none can lock itself out.
   if (route.type.group == "admissionregistration.k8s.io") return std::nullopt;
   AdmissionSnapshot snapshot;
@@ -1006,6 +1129,62 @@ std::optional<ApiResponse> ApiServer::admit(ObjectStore::Transaction& txn, const
   warnings.insert(warnings.end(), result.warnings.begin(), result.warnings.end());
   if (result.denial) return result.denial;
   if (!object.is_null()) object = std::move(result.object);
+  return std::nullopt;
+}
+
+// plugin/pkg/admission/gc/gc_admission.go. Its denials are admission.NewForbidden: the
+// resource's 403 with the plugin's error, whose authorizer error is always nil: ", <nil>".
+std::optional<ApiResponse> ApiServer::check_owner_references(const ObjectStore::Transaction& txn, const Route& route,
+                                                             const std::string& operation, const std::string& name,
+                                                             const json& object, const json& old_object) {
+  auto refs = [](const json& o) {
+    return o.is_object() && o.contains("metadata") ? o["metadata"].value("ownerReferences", json::array())
+                                                   : json::array();
+  };
+  const json new_refs = refs(object);
+  const json old_refs = refs(old_object);
+  if (new_refs == old_refs) return std::nullopt;  // isChangingOwnerReference
+  const std::string ns = route.type.namespaced ? route.ns.value_or("") : "";
+  const std::string object_name = name.empty() && object.is_object() ? object["metadata"].value("name", "") : name;
+  auto forbid = [&](const std::string& why) {
+    json details = {{"name", object_name}, {"kind", route.type.resource}};
+    if (!route.type.group.empty()) details["group"] = route.type.group;
+    if (object_name.empty()) details.erase("name");
+    const std::string qualified = qualified_resource(route.type);
+    return status_error(
+        403, "Forbidden",
+        (object_name.empty() ? qualified : qualified + " \"" + object_name + "\"") + " is forbidden: " + why, details);
+  };
+  // Whoever creates an object could delete it; everyone else needs delete to change its owners.
+  if (operation != "CREATE") {
+    AuthorizationAttributes del{route.user,          "delete",          true, route.type.group, route.version,
+                                route.type.resource, route.subresource, ns,   object_name,      ""};
+    if (const auto d = RbacAuthorizer::authorize(del, txn); !d.allowed)
+      return forbid("cannot set an ownerRef on a resource you can't delete: " + d.reason + ", <nil>");
+  }
+  // newBlockingOwnerDeletionRefs: blocking references that were not blocking before.
+  for (const auto& ref : new_refs) {
+    if (!ref.value("blockOwnerDeletion", false)) continue;
+    const bool was_blocking = std::any_of(old_refs.begin(), old_refs.end(), [&](const json& o) {
+      return o.value("uid", "") == ref.value("uid", "") && o.value("blockOwnerDeletion", false);
+    });
+    if (was_blocking) continue;
+    const std::string api_version = ref.value("apiVersion", "");
+    const auto slash = api_version.find('/');
+    const std::string group = slash == std::string::npos ? "" : api_version.substr(0, slash);
+    const std::string version = slash == std::string::npos ? api_version : api_version.substr(slash + 1);
+    const auto owner = registry_.find_kind(group, ref.value("kind", ""));
+    if (!owner)
+      return forbid("cannot set blockOwnerDeletion in this case because cannot find RESTMapping for APIVersion " +
+                    api_version + " Kind " + ref.value("kind", "") + ": no matches for kind \"" +
+                    ref.value("kind", "") + "\" in version \"" + api_version + "\"");
+    AuthorizationAttributes finalizers{
+        route.user, "update", true, group, version, owner->resource, "finalizers", ns, ref.value("name", ""), ""};
+    if (const auto d = RbacAuthorizer::authorize(finalizers, txn); !d.allowed)
+      return forbid(
+          "cannot set blockOwnerDeletion if an ownerReference refers to a resource you can't set finalizers on: " +
+          d.reason + ", <nil>");
+  }
   return std::nullopt;
 }
 

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <map>
@@ -12,6 +13,7 @@
 #include "apiserver/admission.hpp"
 #include "apiserver/faults.hpp"
 #include "apiserver/object_store.hpp"
+#include "apiserver/rbac_authorizer.hpp"
 #include "apiserver/request_log.hpp"
 #include "apiserver/resource_types.hpp"
 #include "apiserver/status_errors.hpp"
@@ -70,6 +72,12 @@ class ApiServer {
   Faults& faults() { return faults_; }
   RequestLog& request_log() { return request_log_; }
   Admission& admission() { return admission_; }
+  const RbacAuthorizer& authorizer() const { return authorizer_; }
+  // kube-apiserver's OwnerReferencesPermissionEnforcement admission plugin (off by default,
+  // as in kube-apiserver; on in OpenShift and hardened clusters): changing an object's
+  // ownerReferences needs delete on it, and blockOwnerDeletion needs update on the owner's
+  // finalizers subresource.
+  void set_owner_references_permission_enforcement(bool on) { enforce_owner_references_ = on; }
   void set_server_address(const std::string& address) { options_.server_address = address; }
   // Periodic work: bookmarks and watch deadlines.
   void tick();
@@ -79,6 +87,8 @@ class ApiServer {
   ApiResponse discovery(const std::vector<std::string>& segments);
   void serve_resource(const HttpRequest& request, const Route& route, Responder& responder);
   void serve_verb(const HttpRequest& request, const Route& route, const std::string& verb, Responder& responder);
+  // A SelfSubjectAccessReview: the requester's own access, decided by the authorizer.
+  ApiResponse review_own_access(const HttpRequest& request, const Route& route);
 
   ApiResponse get_object(const Route& route);
   ApiResponse list_objects(const HttpRequest& request, const Route& route);
@@ -109,6 +119,9 @@ class ApiServer {
                                    const std::string& name, nlohmann::json& object, const nlohmann::json& old_object,
                                    bool dry_run, std::vector<std::string>& warnings);
   void after_write(const ResourceType& type, const nlohmann::json& object, bool deleted);
+  std::optional<ApiResponse> check_owner_references(const ObjectStore::Transaction& txn, const Route& route,
+                                                    const std::string& operation, const std::string& name,
+                                                    const nlohmann::json& object, const nlohmann::json& old_object);
 
   Options options_;
   ResourceRegistry registry_;
@@ -116,6 +129,8 @@ class ApiServer {
   Faults faults_;
   RequestLog request_log_;
   Admission admission_;
+  RbacAuthorizer authorizer_{store_};
+  std::atomic<bool> enforce_owner_references_{false};
   std::mutex tokens_mu_;
   std::map<std::string, UserInfo> tokens_;
 };

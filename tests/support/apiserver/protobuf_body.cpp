@@ -196,6 +196,76 @@ bool read_kind(const std::string& kind, std::string_view raw, json& object) {
       }
     });
   }
+  // rbac.authorization.k8s.io/v1, as `kubectl create role|rolebinding|clusterrole...` sends them.
+  auto strings = [](std::string_view bytes, json& into) {
+    into.push_back(std::string(bytes));
+    return true;
+  };
+  if (kind == "Role" || kind == "ClusterRole") {
+    return read_message(raw, [&](const WireReader::Field& f) {
+      if (f.number == 1) return meta(f);
+      if (f.number != 2) return true;
+      json rule = json::object();
+      static const char* const kFields[] = {"", "verbs", "apiGroups", "resources", "resourceNames", "nonResourceURLs"};
+      if (!read_message(f.bytes, [&](const WireReader::Field& r) {
+            return r.number < 1 || r.number > 5 || strings(r.bytes, rule[kFields[r.number]]);
+          }))
+        return false;
+      object["rules"].push_back(rule);
+      return true;
+    });
+  }
+  if (kind == "RoleBinding" || kind == "ClusterRoleBinding") {
+    return read_message(raw, [&](const WireReader::Field& f) {
+      if (f.number == 1) return meta(f);
+      if (f.number == 2) {
+        json subject = json::object();
+        static const char* const kFields[] = {"", "kind", "apiGroup", "name", "namespace"};
+        if (!read_message(f.bytes, [&](const WireReader::Field& r) {
+              if (r.number >= 1 && r.number <= 4 && !r.bytes.empty()) subject[kFields[r.number]] = std::string(r.bytes);
+              return true;
+            }))
+          return false;
+        object["subjects"].push_back(subject);
+      }
+      if (f.number == 3)
+        return read_message(f.bytes, [&](const WireReader::Field& r) {
+          static const char* const kFields[] = {"", "apiGroup", "kind", "name"};
+          if (r.number >= 1 && r.number <= 3) object["roleRef"][kFields[r.number]] = std::string(r.bytes);
+          return true;
+        });
+      return true;
+    });
+  }
+  // authorization.k8s.io/v1, as `kubectl auth can-i` sends it.
+  if (kind == "SelfSubjectAccessReview") {
+    return read_message(raw, [&](const WireReader::Field& f) {
+      if (f.number == 1) return meta(f);
+      if (f.number != 2) return true;
+      object["spec"] = json::object();
+      return read_message(f.bytes, [&](const WireReader::Field& spec) {
+        if (spec.number == 1) {
+          json& attributes = object["spec"]["resourceAttributes"] = json::object();
+          static const char* const kFields[] = {"",        "namespace", "verb",        "group",
+                                                "version", "resource",  "subresource", "name"};
+          return read_message(spec.bytes, [&](const WireReader::Field& a) {
+            if (a.number >= 1 && a.number <= 7 && !a.bytes.empty())
+              attributes[kFields[a.number]] = std::string(a.bytes);
+            return true;
+          });
+        }
+        if (spec.number == 2) {
+          json& attributes = object["spec"]["nonResourceAttributes"] = json::object();
+          return read_message(spec.bytes, [&](const WireReader::Field& a) {
+            if (a.number == 1 && !a.bytes.empty()) attributes["path"] = std::string(a.bytes);
+            if (a.number == 2 && !a.bytes.empty()) attributes["verb"] = std::string(a.bytes);
+            return true;
+          });
+        }
+        return true;
+      });
+    });
+  }
   if (kind == "ServiceAccount") {
     return read_message(raw, [&](const WireReader::Field& f) {
       if (f.number == 1) return meta(f);

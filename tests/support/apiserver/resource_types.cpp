@@ -51,7 +51,10 @@ ResourceRegistry::ResourceRegistry() {
       builtin("apiextensions.k8s.io", "v1", "customresourcedefinitions", "customresourcedefinition",
               "CustomResourceDefinition", false, {"crd", "crds"}, true),
       builtin("events.k8s.io", "v1", "events", "event", "Event", true, {"ev"}, false, false),
+      builtin("authorization.k8s.io", "v1", "selfsubjectaccessreviews", "selfsubjectaccessreview",
+              "SelfSubjectAccessReview", false),
   };
+  types_.back().verbs = {"create"};
 }
 
 std::optional<ResourceType> ResourceRegistry::find(const std::string& group, const std::string& version,

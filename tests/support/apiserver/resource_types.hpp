@@ -27,6 +27,9 @@ struct ResourceType {
   // Resources whose objects have no spec: every change counts toward metadata.generation
   // only for those with a spec (kube-apiserver bumps generation on spec changes only).
   bool has_spec = true;
+  // The verbs discovery lists; empty: every verb of a stored resource. Reviews
+  // (SelfSubjectAccessReview) are create-only and never stored.
+  std::vector<std::string> verbs;
   // A CRD's schema and printer columns per served version (custom_resource_schema.hpp).
   std::map<std::string, std::shared_ptr<const CustomResourceSchema>> schemas;
 
