@@ -293,7 +293,7 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
     timer_.cancel();
   }
 
-  static constexpr size_t kReadChunk = 16 * 1024;
+  static constexpr size_t kReadChunk = size_t{16} * 1024;
   static constexpr std::chrono::milliseconds kLingerTime{500};
   static constexpr size_t kLingerBytes = size_t{4} << 20;
 
@@ -312,7 +312,7 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
   std::string allow_;
   const HttpRoute* route_ = nullptr;  // set while a request on a known path is unanswered
   std::chrono::steady_clock::time_point started_;
-  std::array<char, 16 * 1024> discard_{};
+  std::array<char, kReadChunk> discard_{};
   size_t drained_ = 0;
 };
 

@@ -127,7 +127,9 @@ Result<std::unique_ptr<HttpServer>> HttpServer::start(const std::string& bind_ad
   options.bind_address = bind_address;
   options.threads = 1;
   std::map<std::string, HttpRoute> get_routes;
-  for (const auto& [path, reply] : routes) get_routes[path] = {"GET", [reply](const HttpRequest&) { return reply(); }};
+  for (const auto& route : routes) {
+    get_routes[route.first] = {"GET", [reply = route.second](const HttpRequest&) { return reply(); }};
+  }
   return start(std::move(options), std::move(get_routes));
 }
 
