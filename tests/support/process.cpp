@@ -14,6 +14,15 @@
 #include <stdexcept>
 
 namespace sso::testing {
+namespace {
+
+// In the child, before exec: every descriptor but stdin, stdout and stderr. The test's own
+// sockets are not all close-on-exec (asio opens its listeners without it); a child that kept
+// the API test server's listening socket would hold its port through a restart and swallow
+// the connections meant for it.
+void close_inherited_descriptors() { ::close_range(3, ~0U, 0); }
+
+}  // namespace
 
 ProcessResult run_process(const std::vector<std::string>& argv, const std::string& input) {
   // A child that exits before reading all its input must not kill the test with SIGPIPE.
@@ -29,6 +38,7 @@ ProcessResult run_process(const std::vector<std::string>& argv, const std::strin
     dup2(in_pipe[0], 0);
     dup2(out_pipe[1], 1);
     dup2(err_pipe[1], 2);
+    close_inherited_descriptors();
     std::vector<char*> args;
     for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
     args.push_back(nullptr);
@@ -95,6 +105,7 @@ BackgroundProcess::BackgroundProcess(const std::vector<std::string>& argv, const
   if (pid_ == 0) {
     dup2(out, 1);
     dup2(out, 2);
+    close_inherited_descriptors();
     std::vector<char*> args;
     for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
     args.push_back(nullptr);

@@ -3,6 +3,11 @@
 #include <cpprest/http_listener.h>
 #include <cpprest/producerconsumerstream.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -92,6 +97,19 @@ class CppRestResponder final : public Responder {
   http_request req_;
 };
 
+// Whether something accepts connections on 127.0.0.1:port.
+bool listening(uint16_t port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  const bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+  ::close(fd);
+  return ok;
+}
+
 }  // namespace
 
 struct HttpEdge::Impl {
@@ -177,7 +195,18 @@ Status HttpEdge::restart() {
   // The listener waits for streaming responses to finish before it closes, so the watches end first.
   impl_->api.store().close_all_watches();
   impl_->close();
-  return impl_->open();
+  // cpprestsdk tears the old listener's acceptor down asynchronously, and the teardown can take
+  // the new one with it; a client's outgoing connection may also hold the port for a moment.
+  // So the port is checked to be listening, and opened again until it is.
+  Status opened = impl_->open();
+  for (int attempt = 0; attempt < 20; ++attempt) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    if (opened.ok() && listening(port_)) return opened;
+    impl_->close();
+    opened = impl_->open();
+  }
+  if (opened.ok()) return unavailable("restart: 127.0.0.1:" + std::to_string(port_) + " is not listening");
+  return opened;
 }
 
 void HttpEdge::stop() {

@@ -1,0 +1,122 @@
+// Two replicas with leader election, each with its own identity so that the API test server's
+// request log tells their requests apart. The leader is killed with SIGKILL; the other takes
+// over within the lease duration and finishes the work, and the log shows writes from one
+// replica at a time only: every write of the first before every write of the second.
+#include <csignal>
+#include <set>
+
+#include "operator_process.hpp"
+
+namespace sso::testing {
+namespace {
+
+using namespace std::chrono_literals;
+using nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+constexpr auto kLeaseDuration = 4s;
+constexpr auto kRetryPeriod = 500ms;
+const std::string kNamespace = "failover";
+
+class FailoverE2E : public OperatorClusterTest {
+ protected:
+  void SetUp() override {
+    OperatorClusterTest::SetUp();
+    if (HasFatalFailure()) return;
+    ASSERT_EQ(api_->post("/api/v1/namespaces", {{"metadata", {{"name", kNamespace}}}}).code, 201);
+  }
+
+  // A kubeconfig whose token the API server knows as user `name`, an administrator.
+  std::string kubeconfig_for(const std::string& name) {
+    const std::string token = "token-" + name;
+    server_->api().add_token(token, {name, {"system:masters", "system:authenticated"}});
+    std::string text = server_->admin_kubeconfig();
+    const auto at = text.find(server_->admin_token());
+    EXPECT_NE(at, std::string::npos);
+    text.replace(at, server_->admin_token().size(), token);
+    return dir_.write("kubeconfig-" + name, text);
+  }
+
+  std::unique_ptr<BackgroundProcess> start_replica(const std::string& name) {
+    auto argv = operator_argv(
+        free_port_pair(), {"--leader-elect", "--leader-election-namespace", "default", "--leader-elect-lease-duration",
+                           "4s", "--leader-elect-renew-deadline", "3s", "--leader-elect-retry-period", "500ms"});
+    argv[std::find(argv.begin(), argv.end(), "--kubeconfig") - argv.begin() + 1] = kubeconfig_for(name);
+    return std::make_unique<BackgroundProcess>(argv, dir_.file(name + ".log"));
+  }
+
+  void create_services(int from, int to) {
+    for (int i = from; i < to; ++i) {
+      const std::string name = "svc-" + std::to_string(i);
+      const json service = {
+          {"apiVersion", "secureservice.io/v1alpha1"},
+          {"kind", "SecureService"},
+          {"metadata", {{"name", name}, {"namespace", kNamespace}}},
+          {"spec",
+           {{"selector", {{"matchLabels", {{"app", name}}}}}, {"ports", {{{"name", "https"}, {"port", 8443}}}}}}};
+      ASSERT_EQ(
+          api_->post("/apis/secureservice.io/v1alpha1/namespaces/" + kNamespace + "/secureservices", service).code,
+          201);
+    }
+  }
+
+  int ready_count() {
+    int ready = 0;
+    const json list = api_->get("/apis/secureservice.io/v1alpha1/namespaces/" + kNamespace + "/secureservices").body;
+    for (const auto& s : list.value("items", json::array()))
+      for (const auto& c : s.value("status", json::object()).value("conditions", json::array()))
+        if (c.value("type", "") == "Ready" && c.value("status", "") == "True") ++ready;
+    return ready;
+  }
+
+  // Successful writes in the request log, by user, in the order they were answered.
+  std::vector<apiserver::RequestRecord> writes_by(const std::set<std::string>& users) {
+    std::vector<apiserver::RequestRecord> out;
+    for (const auto& r : server_->api().request_log().snapshot())
+      if (r.is_write() && users.count(r.user) && r.code < 400) out.push_back(r);
+    return out;
+  }
+};
+
+TEST_F(FailoverE2E, TheFollowerTakesOverWithinTheLeaseAndOnlyOneReplicaWritesAtATime) {
+  auto first = start_replica("replica-a");
+  ASSERT_TRUE(eventually([&] { return !writes_by({"replica-a"}).empty(); }, 20s)) << first->output();
+  auto second = start_replica("replica-b");
+  create_services(0, 10);
+  ASSERT_TRUE(eventually([&] { return ready_count() == 10; }, 30s)) << first->output().substr(0, 3000);
+  EXPECT_TRUE(writes_by({"replica-b"}).empty()) << "the follower wrote while the leader lived";
+
+  const auto killed_at = Clock::now();
+  first->signal(SIGKILL);
+  ASSERT_TRUE(first->wait(10s).has_value());
+  create_services(10, 20);
+  ASSERT_TRUE(eventually([&] { return ready_count() == 20; }, 30s)) << second->output().substr(0, 3000);
+
+  // The takeover: the follower's first write (its Lease update) after the leader's last one
+  // (its last renewal), within the lease duration and one retry period.
+  const auto writes = writes_by({"replica-a", "replica-b"});
+  Clock::time_point last_of_first{}, first_of_second{};
+  bool switched = false;
+  for (const auto& w : writes) {
+    if (w.user == "replica-a") {
+      EXPECT_FALSE(switched) << "replica-a wrote " << w.verb << " " << w.resource << "/" << w.name
+                             << " after replica-b had started writing";
+      last_of_first = w.at;
+    } else if (!switched) {
+      switched = true;
+      first_of_second = w.at;
+    }
+  }
+  ASSERT_TRUE(switched);
+  EXPECT_LE(last_of_first, killed_at);
+  EXPECT_GE(first_of_second, killed_at);
+  const auto takeover = first_of_second - last_of_first;
+  EXPECT_LE(takeover, kLeaseDuration + kRetryPeriod + 1s)
+      << "took over " << std::chrono::duration_cast<std::chrono::milliseconds>(takeover).count()
+      << " ms after the last renewal";
+  RecordProperty("takeover_ms",
+                 std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(takeover).count()));
+}
+
+}  // namespace
+}  // namespace sso::testing
