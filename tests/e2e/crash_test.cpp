@@ -127,14 +127,8 @@ class CrashE2E : public OperatorClusterTest {
     for (int i = 0; i < kServices; ++i) {
       const std::string ns = kNamespaces[i % kNamespaces.size()];
       const std::string name = "svc-" + std::to_string(i);
-      const json service = {
-          {"apiVersion", "secureservice.io/v1alpha1"},
-          {"kind", "SecureService"},
-          {"metadata", {{"name", name}, {"namespace", ns}}},
-          {"spec",
-           {{"selector", {{"matchLabels", {{"app", name}}}}},
-            {"ports", {{{"name", "https"}, {"port", 8443}}}},
-            {"allowedClients", {{{"secureService", "svc-" + std::to_string((i + 2) % kServices)}}}}}}};
+      const json service = secure_service_object(
+          ns, name, {{"allowedClients", {{{"secureService", "svc-" + std::to_string((i + 2) % kServices)}}}}});
       ASSERT_EQ(api_->post(path(ns), service).code, 201) << name;
     }
   }

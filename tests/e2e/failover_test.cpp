@@ -26,34 +26,18 @@ class FailoverE2E : public OperatorClusterTest {
     ASSERT_EQ(api_->post("/api/v1/namespaces", {{"metadata", {{"name", kNamespace}}}}).code, 201);
   }
 
-  // A kubeconfig whose token the API server knows as user `name`, an administrator.
-  std::string kubeconfig_for(const std::string& name) {
-    const std::string token = "token-" + name;
-    server_->api().add_token(token, {name, {"system:masters", "system:authenticated"}});
-    std::string text = server_->admin_kubeconfig();
-    const auto at = text.find(server_->admin_token());
-    EXPECT_NE(at, std::string::npos);
-    text.replace(at, server_->admin_token().size(), token);
-    return dir_.write("kubeconfig-" + name, text);
-  }
-
   std::unique_ptr<BackgroundProcess> start_replica(const std::string& name) {
     auto argv = operator_argv(
         free_port_pair(), {"--leader-elect", "--leader-election-namespace", "default", "--leader-elect-lease-duration",
                            "4s", "--leader-elect-renew-deadline", "3s", "--leader-elect-retry-period", "500ms"});
-    argv[std::find(argv.begin(), argv.end(), "--kubeconfig") - argv.begin() + 1] = kubeconfig_for(name);
+    argv[std::find(argv.begin(), argv.end(), "--kubeconfig") - argv.begin() + 1] = kubeconfig_for_user(name);
     return std::make_unique<BackgroundProcess>(argv, dir_.file(name + ".log"));
   }
 
   void create_services(int from, int to) {
     for (int i = from; i < to; ++i) {
       const std::string name = "svc-" + std::to_string(i);
-      const json service = {
-          {"apiVersion", "secureservice.io/v1alpha1"},
-          {"kind", "SecureService"},
-          {"metadata", {{"name", name}, {"namespace", kNamespace}}},
-          {"spec",
-           {{"selector", {{"matchLabels", {{"app", name}}}}}, {"ports", {{{"name", "https"}, {"port", 8443}}}}}}};
+      const json service = secure_service_object(kNamespace, name);
       ASSERT_EQ(
           api_->post("/apis/secureservice.io/v1alpha1/namespaces/" + kNamespace + "/secureservices", service).code,
           201);
@@ -93,7 +77,10 @@ TEST_F(FailoverE2E, TheFollowerTakesOverWithinTheLeaseAndOnlyOneReplicaWritesAtA
   ASSERT_TRUE(eventually([&] { return ready_count() == 20; }, 30s)) << second->output().substr(0, 3000);
 
   // The takeover: the follower's first write (its Lease update) after the leader's last one
-  // (its last renewal), within the lease duration and one retry period.
+  // (its last renewal). The lease expires a lease duration after that renewal, and the
+  // follower tries every retry period plus up to 1.2 times more (client-go's JitterUntil with
+  // JitterFactor 1.2): so within the lease duration and 2.2 retry periods, and two seconds
+  // for a loaded machine (5.8 s was seen with e2e tests four at a time on two cores).
   const auto writes = writes_by({"replica-a", "replica-b"});
   Clock::time_point last_of_first{}, first_of_second{};
   bool switched = false;
@@ -111,7 +98,7 @@ TEST_F(FailoverE2E, TheFollowerTakesOverWithinTheLeaseAndOnlyOneReplicaWritesAtA
   EXPECT_LE(last_of_first, killed_at);
   EXPECT_GE(first_of_second, killed_at);
   const auto takeover = first_of_second - last_of_first;
-  EXPECT_LE(takeover, kLeaseDuration + kRetryPeriod + 1s)
+  EXPECT_LE(takeover, kLeaseDuration + kRetryPeriod * 11 / 5 + 2s)
       << "took over " << std::chrono::duration_cast<std::chrono::milliseconds>(takeover).count()
       << " ms after the last renewal";
   RecordProperty("takeover_ms",

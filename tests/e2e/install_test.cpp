@@ -28,21 +28,6 @@ std::vector<json> install_manifest() {
 
 class InstallE2E : public OperatorClusterTest {
  protected:
-  // The REST path of an object of install.yaml, from the resources the server serves ("" for
-  // a kind it does not).
-  std::string path_of(const json& object) {
-    const std::string api_version = object.value("apiVersion", "");
-    const auto slash = api_version.find('/');
-    const std::string group = slash == std::string::npos ? "" : api_version.substr(0, slash);
-    const auto type = server_->api().registry().find_kind(group, object.value("kind", ""));
-    if (!type) return "";
-    const std::string base = group.empty() ? "/api/" + api_version : "/apis/" + api_version;
-    const std::string name = object["metadata"].value("name", "");
-    if (!type->namespaced) return base + "/" + type->resource + "/" + name;
-    return base + "/namespaces/" + object["metadata"].value("namespace", kNamespace) + "/" + type->resource + "/" +
-           name;
-  }
-
   // The Deployment's container args, listen addresses on local ports, and this cluster.
   std::vector<std::string> deployment_argv(const json& deployment, uint16_t port, uint16_t webhook_port) {
     const json& container = deployment["spec"]["template"]["spec"]["containers"][0];
@@ -79,15 +64,15 @@ TEST_F(InstallE2E, ThePlainManifestsInstallAndTheOperatorRunsOnTheDeploymentsArg
   ASSERT_FALSE(objects.empty());
   kubectl_ok({"apply", "--server-side", "-f", std::string(SSO_MANIFESTS_DIR) + "/install.yaml"});
   for (const auto& object : objects) {
-    const std::string path = path_of(object);
+    const std::string path = path_of(object, kNamespace);
     ASSERT_FALSE(path.empty()) << "install.yaml has a kind the API test server does not serve: "
                                << object.value("kind", "");
     EXPECT_EQ(api_->get(path).code, 200) << path;
   }
   // Applying again changes nothing: what a GitOps tool re-applies on every sync.
-  const auto before = api_->get(path_of(objects.back())).body["metadata"].value("resourceVersion", "");
+  const auto before = api_->get(path_of(objects.back(), kNamespace)).body["metadata"].value("resourceVersion", "");
   kubectl_ok({"apply", "--server-side", "-f", std::string(SSO_MANIFESTS_DIR) + "/install.yaml"});
-  EXPECT_EQ(api_->get(path_of(objects.back())).body["metadata"].value("resourceVersion", ""), before);
+  EXPECT_EQ(api_->get(path_of(objects.back(), kNamespace)).body["metadata"].value("resourceVersion", ""), before);
 
   const json deployment =
       api_->get("/apis/apps/v1/namespaces/secureservice-system/deployments/secureservice-operator").body;

@@ -53,6 +53,19 @@ inline uint16_t free_port_pair() {
   return 0;
 }
 
+// A SecureService NS/NAME for pods labelled app=NAME, with one port (https, 8443); `spec`'s
+// fields are added to its spec, or replace those.
+inline nlohmann::json secure_service_object(const std::string& ns, const std::string& name,
+                                            const nlohmann::json& spec = nlohmann::json::object()) {
+  nlohmann::json object = {
+      {"apiVersion", "secureservice.io/v1alpha1"},
+      {"kind", "SecureService"},
+      {"metadata", {{"name", name}, {"namespace", ns}}},
+      {"spec", {{"selector", {{"matchLabels", {{"app", name}}}}}, {"ports", {{{"name", "https"}, {"port", 8443}}}}}}};
+  for (const auto& [field, value] : spec.items()) object["spec"][field] = value;
+  return object;
+}
+
 // A fresh API test server per test, with an admin kubeconfig for the operator and kubectl, and
 // the SecureService CRD installed: the operator watches SecureServices, and without their CRD
 // it would never become ready (nor would controller-runtime's manager).
@@ -91,6 +104,35 @@ class OperatorClusterTest : public ::testing::Test {
                                      "127.0.0.1:0"};
     argv.insert(argv.end(), extra.begin(), extra.end());
     return argv;
+  }
+
+  // The REST path of `object` (of its collection when it has no name), from the resources the
+  // server serves; "" for a kind it does not serve. `ns` when the object names none.
+  std::string path_of(const nlohmann::json& object, const std::string& ns = "default") const {
+    const std::string api_version = object.value("apiVersion", "");
+    const auto slash = api_version.find('/');
+    const std::string group = slash == std::string::npos ? "" : api_version.substr(0, slash);
+    const auto type = server_->api().registry().find_kind(group, object.value("kind", ""));
+    if (!type) return "";
+    const nlohmann::json metadata = object.value("metadata", nlohmann::json::object());
+    const std::string name = metadata.value("name", "");
+    std::string path = group.empty() ? "/api/" + api_version : "/apis/" + api_version;
+    if (type->namespaced) path += "/namespaces/" + metadata.value("namespace", ns);
+    path += "/" + type->resource;
+    return name.empty() ? path : path + "/" + name;
+  }
+
+  // A kubeconfig for this cluster whose token the server knows as user `name`, an
+  // administrator (group system:masters): for an operator whose requests the request log
+  // must tell apart.
+  std::string kubeconfig_for_user(const std::string& name) {
+    const std::string token = "token-" + name;
+    server_->api().add_token(token, {name, {"system:masters", "system:authenticated"}});
+    std::string text = server_->admin_kubeconfig();
+    const auto at = text.find(server_->admin_token());
+    EXPECT_NE(at, std::string::npos);
+    if (at != std::string::npos) text.replace(at, server_->admin_token().size(), token);
+    return dir_.write("kubeconfig-" + name, text);
   }
 
   // kubectl with the admin kubeconfig; a failure fails the test. Returns stdout.
