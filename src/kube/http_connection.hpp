@@ -188,7 +188,7 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
 
   void dispatch() {
     auto& message = parser_->get();
-    HttpRequest request;
+    ServerRequest request;
     request.method = std::string(message.method_string());
     request.path = path_;
     for (const auto& field : message) {

@@ -128,7 +128,7 @@ Result<std::unique_ptr<HttpServer>> HttpServer::start(const std::string& bind_ad
   options.threads = 1;
   std::map<std::string, HttpRoute> get_routes;
   for (const auto& route : routes) {
-    get_routes[route.first] = {"GET", [reply = route.second](const HttpRequest&) { return reply(); }};
+    get_routes[route.first] = {"GET", [reply = route.second](const ServerRequest&) { return reply(); }};
   }
   return start(std::move(options), std::move(get_routes));
 }

@@ -17,7 +17,7 @@ class ServingCredentials;
 namespace sso::kube {
 
 // A request as the edge hands it to a handler: its body read in full, within the limits.
-struct HttpRequest {
+struct ServerRequest {
   std::string method;
   std::string path;                            // the target without its query
   std::map<std::string, std::string> headers;  // names lowercased
@@ -39,7 +39,7 @@ struct HttpReply {
 // server's threads and must be quick: they decide, they do not wait.
 struct HttpRoute {
   std::string method = "GET";
-  std::function<HttpReply(const HttpRequest&)> handle;
+  std::function<HttpReply(const ServerRequest&)> handle;
 };
 
 // What one server allows a client, as Go's http.Server fields and controller-runtime's

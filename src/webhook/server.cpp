@@ -48,7 +48,7 @@ kube::HttpReply refused(int code, std::string reason, const std::string& message
 // One admission request, its body in: Content-Type, decode, the handler, encode
 // (controller-runtime's order in admission.Webhook.ServeHTTP).
 kube::HttpReply review(const std::string& path, const AdmissionHandler& handler, metrics::WebhookMetrics* metrics,
-                       const kube::HttpRequest& http) {
+                       const kube::ServerRequest& http) {
   if (http.body.empty()) return refused(400, "BadRequest", "request body is empty");
   const std::string content_type = http.header("content-type");
   if (content_type != "application/json")
@@ -91,7 +91,7 @@ Result<std::unique_ptr<WebhookServer>> WebhookServer::start(WebhookServerOptions
     if (path.empty() || path.front() != '/' || !handler)
       return invalid_argument("start webhook server: route \"" + path + "\" needs a path from / and a handler");
     if (metrics) metrics->add_webhook(path);
-    http_routes[path] = {"POST", [path = path, handler = std::move(handler), metrics](const kube::HttpRequest& r) {
+    http_routes[path] = {"POST", [path = path, handler = std::move(handler), metrics](const kube::ServerRequest& r) {
                            return review(path, handler, metrics, r);
                          }};
   }

@@ -120,10 +120,10 @@ class HttpServerTest : public ::testing::Test {
     };
     auto server = HttpServer::start(options, {{"/echo",
                                                {"POST",
-                                                [](const HttpRequest& r) {
+                                                [](const ServerRequest& r) {
                                                   return HttpReply{200, "text/plain", r.body};
                                                 }}},
-                                              {"/ping", {"GET", [](const HttpRequest&) {
+                                              {"/ping", {"GET", [](const ServerRequest&) {
                                                            return HttpReply{200, "text/plain", "pong"};
                                                          }}}});
     ASSERT_THAT(server, IsOk());
