@@ -18,7 +18,9 @@
 #include <boost/beast/ssl.hpp>
 
 #include <array>
+#include <atomic>
 #include <condition_variable>
+#include <deque>
 #include <limits>
 #include <map>
 #include <memory>
@@ -45,7 +47,24 @@ struct Shared {
   std::condition_variable all_closed;
   std::map<uint64_t, std::function<void()>> aborts;  // live connections, guarded by mu
   uint64_t next_id = 0;
+
+  // The route for `path`: its own, or the longest subtree ("/apis/") holding it; null when none.
+  const HttpRoute* route_for(const std::string& path) const {
+    if (const auto exact = routes.find(path); exact != routes.end()) return &exact->second;
+    const HttpRoute* best = nullptr;
+    size_t best_length = 0;
+    for (const auto& [pattern, route] : routes) {
+      if (pattern.back() == '/' && pattern.size() > best_length && path.compare(0, pattern.size(), pattern) == 0) {
+        best = &route;
+        best_length = pattern.size();
+      }
+    }
+    return best;
+  }
 };
+
+template <class Stream>
+class Exchange;
 
 inline bool is_tls(const beast::tcp_stream&) { return false; }
 inline bool is_tls(const beast::ssl_stream<beast::tcp_stream>&) { return true; }
@@ -56,11 +75,7 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
   Connection(std::shared_ptr<Shared> shared, Stream stream)
       : shared_(std::move(shared)), stream_(std::move(stream)), timer_(stream_.get_executor()) {}
 
-  ~Connection() {
-    std::lock_guard lock(shared_->mu);
-    shared_->aborts.erase(id_);
-    if (shared_->aborts.empty()) shared_->all_closed.notify_all();
-  }
+  ~Connection() { forget(); }
 
   // Registers the connection so that stop() can close it, then starts it on its strand.
   void run() {
@@ -148,13 +163,13 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
     const std::string target(request.target());
     path_ = target.substr(0, target.find('?'));
     started_ = std::chrono::steady_clock::now();
-    const auto route = shared_->routes.find(path_);
-    if (route == shared_->routes.end()) return answer({404, "text/plain; charset=utf-8", "404 page not found\n"});
-    if (std::string(request.method_string()) != route->second.method) {
-      allow_ = route->second.method;
+    const HttpRoute* route = shared_->route_for(path_);
+    if (!route) return answer({404, "text/plain; charset=utf-8", "404 page not found\n"});
+    if (!route->method.empty() && std::string(request.method_string()) != route->method) {
+      allow_ = route->method;
       return answer({405, "text/plain; charset=utf-8", "Method Not Allowed\n"});
     }
-    route_ = &route->second;
+    route_ = route;
     if (shared_->options.on_started) shared_->options.on_started(path_);
     const size_t limit = limits().max_body_bytes;
     if (const auto declared = parser_->content_length(); declared && *declared > limit) return too_large();
@@ -191,12 +206,24 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
     ServerRequest request;
     request.method = std::string(message.method_string());
     request.path = path_;
+    const std::string target(message.target());
+    if (const auto mark = target.find('?'); mark != std::string::npos) request.query = target.substr(mark + 1);
     for (const auto& field : message) {
       std::string name(field.name_string());
       for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
       request.headers[name] = std::string(field.value());
     }
     request.body = std::move(message.body());
+    if (route_->serve) {
+      auto exchange = std::make_shared<Exchange<Stream>>(this->shared_from_this());
+      try {
+        route_->serve(std::move(request), exchange);
+      } catch (const std::exception& e) {
+        log::error(kLogger, "handler failed", {{"path", path_}, {"error", e.what()}});
+        exchange->reply({500, "text/plain; charset=utf-8", "internal error\n"});
+      }
+      return;
+    }
     HttpReply reply;
     try {
       reply = route_->handle(request);
@@ -211,14 +238,11 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
   // Writes the answer. The connection stays open for the next request only when the whole
   // request was read and its client keeps connections alive.
   void answer(const HttpReply& reply) {
-    if (route_) {
-      const std::chrono::duration<double> took = std::chrono::steady_clock::now() - started_;
-      if (shared_->options.on_answered) shared_->options.on_answered(path_, reply.status, took.count());
-      route_ = nullptr;
-    }
+    report_answered(reply.status);
     if (closed_) return;
     const bool keep_alive = parser_ && parser_->is_done() && parser_->get().keep_alive();
     response_.emplace(static_cast<http::status>(reply.status), 11);
+    for (const auto& [name, value] : reply.headers) response_->insert(name, value);
     response_->set(http::field::content_type, reply.content_type);
     if (!allow_.empty()) response_->set(http::field::allow, std::exchange(allow_, {}));
     response_->keep_alive(keep_alive);
@@ -231,6 +255,84 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
       if (ec) return self->close();
       if (keep_alive) return self->await_request();
       self->linger();
+    });
+  }
+
+  void report_answered(int status) {
+    if (!route_) return;
+    const std::chrono::duration<double> took = std::chrono::steady_clock::now() - started_;
+    if (shared_->options.on_answered) shared_->options.on_answered(path_, status, took.count());
+    route_ = nullptr;
+  }
+
+  // A streamed answer: the head now, then each chunk as it is queued, one write at a time.
+  // The connection closes when the stream ends, as nothing tells when its client will next
+  // write; meanwhile a read waits for the client to hang up, so that writers learn it is gone
+  // before they have anything to write.
+  void begin_stream(const HttpReply& head) {
+    report_answered(head.status);
+    if (closed_) return;
+    stream_head_.emplace(static_cast<http::status>(head.status), 11);
+    for (const auto& [name, value] : head.headers) stream_head_->insert(name, value);
+    stream_head_->set(http::field::content_type, head.content_type);
+    stream_head_->keep_alive(false);
+    stream_head_->chunked(true);
+    stream_serializer_.emplace(*stream_head_);
+    writing_ = true;
+    arm(limits().write_timeout);
+    http::async_write_header(stream_, *stream_serializer_,
+                             [self = this->shared_from_this()](beast::error_code ec, size_t) {
+                               self->disarm();
+                               if (ec) return self->close();
+                               self->watch_for_hangup();
+                               self->write_next();
+                             });
+  }
+
+  void watch_for_hangup() {
+    stream_.async_read_some(net::buffer(discard_), [self = this->shared_from_this()](beast::error_code ec, size_t) {
+      if (ec) return self->close();
+      self->watch_for_hangup();  // a client has nothing to say during a stream: dropped
+    });
+  }
+
+  void queue_chunk(std::string chunk) {
+    if (closed_ || finishing_ || chunk.empty()) return;  // an empty chunk would end the body
+    chunks_.push_back(std::move(chunk));
+    if (!writing_) write_next();
+  }
+
+  void finish_stream() {
+    finishing_ = true;
+    if (!writing_) write_next();
+  }
+
+  void write_next() {
+    writing_ = false;
+    if (closed_) return;
+    if (!chunks_.empty()) {
+      writing_ = true;
+      arm(limits().write_timeout);
+      net::async_write(stream_, http::make_chunk(net::buffer(chunks_.front())),
+                       [self = this->shared_from_this()](beast::error_code ec, size_t) {
+                         self->disarm();
+                         if (ec) return self->close();
+                         self->chunks_.pop_front();
+                         self->write_next();
+                       });
+      return;
+    }
+    if (!finishing_ || last_sent_) return;
+    last_sent_ = writing_ = true;
+    arm(limits().write_timeout);
+    net::async_write(stream_, http::make_chunk_last(), [self = this->shared_from_this()](beast::error_code ec, size_t) {
+      self->disarm();
+      if (ec) return self->close();
+      // The read still waiting for a hang-up drains, and ends the connection at the client's
+      // close or the deadline.
+      beast::error_code ignored;
+      self->socket().shutdown(net::ip::tcp::socket::shutdown_send, ignored);
+      self->arm(kLingerTime);
     });
   }
 
@@ -268,10 +370,17 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
   void close() {
     if (closed_) return;
     closed_ = true;
+    gone_ = true;
     timer_.cancel();
     beast::error_code ignored;
     socket().shutdown(net::ip::tcp::socket::shutdown_both, ignored);
     socket().close(ignored);
+    forget();  // closed is enough for stop(), though an exchange may still hold the object
+  }
+
+  void forget() {
+    std::lock_guard lock(shared_->mu);
+    if (shared_->aborts.erase(id_) > 0 && shared_->aborts.empty()) shared_->all_closed.notify_all();
   }
 
   // One deadline at a time: its expiry cancels the operation in progress, whose handler then
@@ -314,6 +423,65 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
   std::chrono::steady_clock::time_point started_;
   std::array<char, kReadChunk> discard_{};
   size_t drained_ = 0;
+  // A streamed answer.
+  std::optional<http::response<http::empty_body>> stream_head_;
+  std::optional<http::response_serializer<http::empty_body>> stream_serializer_;
+  std::deque<std::string> chunks_;
+  bool writing_ = false;
+  bool finishing_ = false;
+  bool last_sent_ = false;
+  std::atomic<bool> gone_{false};  // closed: read by exchanges on other threads
+
+  friend class Exchange<Stream>;
+};
+
+// HttpExchange over one connection: each call moves onto the connection's strand.
+template <class Stream>
+class Exchange final : public HttpExchange {
+ public:
+  explicit Exchange(std::shared_ptr<Connection<Stream>> connection) : connection_(std::move(connection)) {}
+  ~Exchange() override {
+    if (!answered_.exchange(true)) {
+      log::error(kLogger, "request dropped unanswered", {{"path", connection_->path_}});
+      on_strand(
+          [reply = HttpReply{500, "text/plain; charset=utf-8", "internal error\n"}](auto& c) { c.answer(reply); });
+    } else {
+      end_stream();
+    }
+  }
+  Exchange(const Exchange&) = delete;
+  Exchange& operator=(const Exchange&) = delete;
+
+  void reply(HttpReply reply) override {
+    if (answered_.exchange(true)) return;
+    on_strand([reply = std::move(reply)](auto& c) { c.answer(reply); });
+  }
+  void start_stream(HttpReply head) override {
+    if (answered_.exchange(true)) return;
+    streaming_ = true;
+    on_strand([head = std::move(head)](auto& c) { c.begin_stream(head); });
+  }
+  bool write(std::string chunk) override {
+    if (!streaming_ || ended_ || connection_->gone_) return false;
+    on_strand([chunk = std::move(chunk)](auto& c) mutable { c.queue_chunk(std::move(chunk)); });
+    return true;
+  }
+  void end_stream() override {
+    if (!streaming_ || ended_.exchange(true)) return;
+    on_strand([](auto& c) { c.finish_stream(); });
+  }
+
+ private:
+  template <class Step>
+  void on_strand(Step step) {
+    net::post(connection_->stream_.get_executor(),
+              [connection = connection_, step = std::move(step)]() mutable { step(*connection); });
+  }
+
+  std::shared_ptr<Connection<Stream>> connection_;
+  std::atomic<bool> answered_{false};
+  std::atomic<bool> streaming_{false};
+  std::atomic<bool> ended_{false};
 };
 
 }  // namespace sso::kube::http_edge

@@ -90,9 +90,9 @@ Result<std::unique_ptr<HttpServer>> HttpServer::start(HttpServerOptions options,
   const std::string where = bind.host + ":" + std::to_string(bind.port);
   if (options.threads < 1) return invalid_argument("start HTTP server on " + where + ": threads must be positive");
   for (const auto& [path, route] : routes) {
-    if (path.empty() || path.front() != '/' || !route.handle || route.method.empty())
+    if (path.empty() || path.front() != '/' || !route.handle == !route.serve)
       return invalid_argument("start HTTP server on " + where + ": route \"" + path +
-                              "\" needs a path from /, a method and a handler");
+                              "\" needs a path from / and one handler");
   }
   beast::error_code ec;
   const auto address = net::ip::make_address(bind.host, ec);
@@ -158,6 +158,12 @@ void HttpServer::stop() {
                 {{"port", std::to_string(impl.port)}, {"connections", std::to_string(impl.shared->aborts.size())}});
     }
   }
+  // Each closed connection's pending operations still complete (a half-read request is
+  // reported then); once none is left the threads return. A connection an exchange still
+  // holds has none.
+  const auto deadline = std::chrono::steady_clock::now() + kStopPatience;
+  while (!impl.io.stopped() && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
   impl.io.stop();
   for (auto& thread : impl.threads) thread.join();
   impl.threads.clear();

@@ -7,6 +7,8 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "base/result.hpp"
 
@@ -19,7 +21,8 @@ namespace sso::kube {
 // A request as the edge hands it to a handler: its body read in full, within the limits.
 struct ServerRequest {
   std::string method;
-  std::string path;                            // the target without its query
+  std::string path;                            // the target without its query, as sent (not decoded)
+  std::string query;                           // after the '?', as sent
   std::map<std::string, std::string> headers;  // names lowercased
   std::string body;
 
@@ -33,13 +36,34 @@ struct HttpReply {
   int status = 200;
   std::string content_type = "text/plain; charset=utf-8";
   std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;  // besides Content-Type and the framing
 };
 
-// One path: the method it answers (others are 405) and what answers it. Handlers run on the
-// server's threads and must be quick: they decide, they do not wait.
+// The answer to one request, given once, from any thread and at any time: whole, or as a
+// stream of chunks (chunked transfer encoding; a watch's events), which ends the connection
+// when it ends. Dropping it unanswered answers 500.
+class HttpExchange {
+ public:
+  virtual ~HttpExchange() = default;
+  virtual void reply(HttpReply reply) = 0;
+  // Instead of reply: sends the status line and headers (head.body is ignored) now, and the
+  // body as it is written.
+  virtual void start_stream(HttpReply head) = 0;
+  // Queues one chunk. false once the client has gone or the server stopped: write no more.
+  virtual bool write(std::string chunk) = 0;
+  virtual void end_stream() = 0;
+};
+
+// One path, or with a trailing '/' every path under it (as Go's ServeMux: the longest
+// match wins): the method it answers (others are 405; "" answers all) and what answers it.
+// `handle` runs on the server's threads and must be quick: it decides, it does not wait.
+// A server whose answers wait or stream gives `serve` instead, and answers through the
+// exchange from threads of its own; every exchange must be released before the server is
+// destroyed.
 struct HttpRoute {
   std::string method = "GET";
   std::function<HttpReply(const ServerRequest&)> handle;
+  std::function<void(ServerRequest, std::shared_ptr<HttpExchange>)> serve;
 };
 
 // What one server allows a client, as Go's http.Server fields and controller-runtime's
@@ -75,9 +99,9 @@ struct HttpServerOptions {
 };
 
 // The project's HTTP/1.1 edge (Boost.Beast over Boost.Asio and OpenSSL): probes and metrics in
-// plain HTTP, the admission webhooks in HTTPS. Unknown paths are 404 and other methods 405,
-// answered without reading a body; a client sending plain HTTP to the TLS port is told so,
-// as Go's server does, and cut off.
+// plain HTTP, the admission webhooks in HTTPS, and the API test server's REST and watches. Unknown paths are 404 and
+// other methods 405, answered without reading a body; a client sending plain HTTP to the TLS port is told so, as Go's
+// server does, and cut off.
 class HttpServer {
  public:
   [[nodiscard]] static Result<std::unique_ptr<HttpServer>> start(HttpServerOptions options,
@@ -91,7 +115,8 @@ class HttpServer {
 
   uint16_t port() const;
   // Stops accepting, then closes every connection: a request still being read ends (and is
-  // reported to on_answered); one being answered finishes first. Idempotent.
+  // reported to on_answered), and so does a stream; an answer not yet given is dropped.
+  // Idempotent.
   void stop();
 
  private:

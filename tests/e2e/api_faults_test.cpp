@@ -1,12 +1,12 @@
 // Faults survived, nothing lost: while 200 SecureServices are created, edited and deleted, the
 // API test server drops every watch, compacts its history (410 on resume), answers 429 with
-// Retry-After, 500 and 409, refuses watches, and adds seconds of latency. (Not restarts: the
-// test server's own cpprestsdk listener does not reliably come back from one under this load;
-// restarts are covered by the informer and test server integration tests.) Once the faults stop,
+// Retry-After, 500 and 409, refuses watches, adds seconds of latency, and restarts (every
+// connection dropped). Once the faults stop,
 // everything converges: every SecureService Ready for its latest generation, every owned
 // object exactly what `render` (the controller's own builders, offline) says it should be,
 // no orphan left, and a quiet operator that writes nothing more.
 #include <atomic>
+#include <mutex>
 #include <set>
 #include <thread>
 
@@ -70,7 +70,7 @@ class ApiFaultsE2E : public OperatorClusterTest {
       try {
         r = call();
       } catch (const std::exception& e) {
-        r.code = 0;  // the connection broke
+        r.code = 0;  // the connection broke: the server restarted under it
         r.body = e.what();
       }
       if (done.count(r.code)) return r;
@@ -85,7 +85,7 @@ class ApiFaultsE2E : public OperatorClusterTest {
       auto& faults = server_->faults();
       auto& store = server_->api().store();
       for (int round = 0; !stop_.load(); ++round) {
-        switch (round % 8) {
+        switch (round % 9) {
           case 0: store.close_all_watches(); break;
           case 1: faults.fail_next("create", "*", 5, 500); break;
           case 2: faults.fail_next("*", "*", 8, 429, 1); break;
@@ -104,6 +104,12 @@ class ApiFaultsE2E : public OperatorClusterTest {
             break;
           case 6: faults.fail_next("watch", "*", 5, 500); break;  // watches that cannot even start
           case 7: faults.fail_next("list", "*", 3, 500); break;
+          case 8:
+            if (Status restarted = server_->restart(); !restarted.ok()) {
+              std::lock_guard lock(mu_);
+              fault_errors_.push_back(restarted.error().describe());
+            }
+            break;
         }
         ++injected_;
         std::this_thread::sleep_for(300ms);
@@ -136,9 +142,11 @@ class ApiFaultsE2E : public OperatorClusterTest {
   std::thread faults_;
   std::atomic<bool> stop_{false};
   std::atomic<int> injected_{0};
+  std::mutex mu_;
+  std::vector<std::string> fault_errors_;  // guarded by mu_
 };
 
-TEST_F(ApiFaultsE2E, EverythingConvergesAfterWatchDropsCompactionThrottlingErrorsAndLatency) {
+TEST_F(ApiFaultsE2E, EverythingConvergesAfterWatchDropsCompactionThrottlingErrorsLatencyAndRestarts) {
   auto argv = operator_argv(free_port_pair());
   argv[std::find(argv.begin(), argv.end(), "--kubeconfig") - argv.begin() + 1] = operator_kubeconfig_;
   BackgroundProcess operator_process(argv, dir_.file("operator.log"));
@@ -162,7 +170,8 @@ TEST_F(ApiFaultsE2E, EverythingConvergesAfterWatchDropsCompactionThrottlingError
   std::this_thread::sleep_for(3s);
   stop_faults();
   server_->faults().clear();
-  EXPECT_GE(injected_.load(), 8) << "every kind of fault was injected at least once";
+  EXPECT_GE(injected_.load(), 9) << "every kind of fault was injected at least once";
+  EXPECT_THAT(fault_errors_, ::testing::IsEmpty()) << "the API test server failed to restart";
 
   ASSERT_TRUE(eventually([&] { return unconverged().empty(); }, 120s))
       << unconverged().size() << " not converged, e.g. " << (unconverged().empty() ? "" : unconverged().front()) << "\n"

@@ -23,11 +23,6 @@ class ApiServerTest : public ::testing::Test {
     server_ = std::move(*started).release();
   }
   static void TearDownTestSuite() {
-    // Closing cpprestsdk's listener while a connection the test's clients just dropped still
-    // has an operation pending crashes inside its asio reactor now and then (seen under ASan
-    // at suite teardown, about 1 run in 40). Letting the server see those connections close
-    // first avoids the race; keeping the server until exit instead hangs the exit.
-    std::this_thread::sleep_for(std::chrono::milliseconds(300));
     delete server_;
     server_ = nullptr;
   }

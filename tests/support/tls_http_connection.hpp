@@ -46,11 +46,9 @@ class TlsHttpConnection {
   // it against was given).
   static Result<std::unique_ptr<TlsHttpConnection>> open(const TlsHttpOptions& options);
 
-  // Closes as Go's tls.Conn does, with a close_notify first. A connection dropped without one
-  // makes cpprestsdk write a 400 to it, and a listener closed at that moment can crash in
-  // asio (its close() races that write; see test_server_fixture.hpp). None once the server
-  // has closed or said it would (Connection: close): the alert would meet a closed socket,
-  // and a write after its reset raises SIGPIPE.
+  // Closes as Go's tls.Conn does, with a close_notify first. None once the server has closed
+  // or said it would (Connection: close): the alert would meet a closed socket, and a write
+  // after its reset raises SIGPIPE.
   ~TlsHttpConnection();
   TlsHttpConnection(const TlsHttpConnection&) = delete;
   TlsHttpConnection& operator=(const TlsHttpConnection&) = delete;

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <csignal>
 #include <thread>
 
@@ -363,6 +364,150 @@ TEST_F(HttpServerTest, StopClosesIdleAndHalfReadConnectionsAtOnce) {
   EXPECT_THAT(answered(), ::testing::Contains(400)) << "the half-read request is reported as ended";
 }
 
+// A server whose answers come later from threads of its own, or stream (the API test
+// server's REST and watches).
+class ExchangeTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { std::signal(SIGPIPE, SIG_IGN); }
+
+  void start(std::map<std::string, HttpRoute> routes) {
+    HttpServerOptions options;
+    options.bind_address = "127.0.0.1:0";
+    options.limits.write_timeout = 2s;
+    auto server = HttpServer::start(options, std::move(routes));
+    ASSERT_THAT(server, IsOk());
+    server_ = std::move(*server);
+  }
+
+  // The exchange the route was last given, waiting for it at most 5 s.
+  std::shared_ptr<HttpExchange> take_exchange() {
+    std::unique_lock lock(mu_);
+    cv_.wait_for(lock, 5s, [&] { return exchange_ != nullptr; });
+    return std::exchange(exchange_, nullptr);
+  }
+  HttpRoute keeping_route(std::string method = "") {
+    return {std::move(method), nullptr, [this](ServerRequest request, std::shared_ptr<HttpExchange> exchange) {
+              std::lock_guard lock(mu_);
+              requests_.push_back(std::move(request));
+              exchange_ = std::move(exchange);
+              cv_.notify_all();
+            }};
+  }
+
+  std::unique_ptr<HttpServer> server_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<ServerRequest> requests_;
+  std::shared_ptr<HttpExchange> exchange_;
+};
+
+TEST_F(ExchangeTest, ASubtreeRouteTakesEveryPathUnderItAndTheLongestMatchWins) {
+  auto answering = [](std::string text) {
+    return HttpRoute{"", [text](const ServerRequest& r) {
+                       return HttpReply{200, "text/plain", text + " " + r.method};
+                     }};
+  };
+  start({{"/", answering("root")}, {"/apis/", answering("apis")}, {"/apis/exact", answering("exact")}});
+  RawClient client(server_->port());
+  ASSERT_TRUE(client.send(get("/api/v1/pods") + "DELETE /apis/x/y HTTP/1.1\r\nHost: edge\r\n\r\n" + get("/apis/exact") +
+                          "GET /apis/exact/more HTTP/1.1\r\nHost: edge\r\nConnection: close\r\n\r\n"));
+  const std::string answers = client.read_until_closed(5s);
+  const auto root = answers.find("root GET");
+  const auto apis = answers.find("apis DELETE");
+  const auto exact = answers.find("exact GET");
+  const auto more = answers.find("apis GET");
+  ASSERT_NE(root, std::string::npos) << answers;
+  ASSERT_NE(apis, std::string::npos) << answers;
+  ASSERT_NE(exact, std::string::npos) << answers;
+  ASSERT_NE(more, std::string::npos) << "an exact path does not take the paths under it\n" << answers;
+  EXPECT_LT(root, apis);
+  EXPECT_LT(apis, exact);
+  EXPECT_LT(exact, more);
+}
+
+TEST_F(ExchangeTest, AnAnswerGivenLaterFromAnotherThreadCarriesItsHeadersAndTheQueryArrives) {
+  start({{"/later", keeping_route("GET")}});
+  RawClient client(server_->port());
+  ASSERT_TRUE(
+      client.send("GET /later?labelSelector=a%3Db&limit=5 HTTP/1.1\r\nHost: edge\r\nConnection: close\r\n\r\n"));
+  auto exchange = take_exchange();
+  ASSERT_NE(exchange, nullptr);
+  EXPECT_EQ(client.read_until_closed(300ms), "") << "nothing is sent before the answer";
+  std::thread([exchange] {
+    std::this_thread::sleep_for(100ms);
+    exchange->reply({429, "application/json", "{}", {{"Retry-After", "1"}}});
+  }).join();
+  const std::string answer = client.read_until_closed(5s);
+  EXPECT_THAT(answer, HasSubstr("HTTP/1.1 429"));
+  EXPECT_THAT(answer, HasSubstr("Retry-After: 1"));
+  EXPECT_THAT(answer, HasSubstr("Content-Type: application/json"));
+  std::lock_guard lock(mu_);
+  ASSERT_EQ(requests_.size(), 1u);
+  EXPECT_EQ(requests_[0].path, "/later");
+  EXPECT_EQ(requests_[0].query, "labelSelector=a%3Db&limit=5");
+}
+
+TEST_F(ExchangeTest, AnExchangeDroppedUnansweredAnswers500) {
+  start({{"/drop", {"GET", nullptr, [](ServerRequest, std::shared_ptr<HttpExchange>) {}}}});
+  RawClient client(server_->port());
+  ASSERT_TRUE(client.send("GET /drop HTTP/1.1\r\nHost: edge\r\nConnection: close\r\n\r\n"));
+  EXPECT_THAT(client.read_until_closed(5s), HasSubstr("HTTP/1.1 500"));
+}
+
+TEST_F(ExchangeTest, AStreamSendsEachChunkAsItIsWrittenAndEndsTheConnectionWhenItEnds) {
+  start({{"/watch", keeping_route()}});
+  RawClient client(server_->port());
+  ASSERT_TRUE(client.send(get("/watch")));
+  auto exchange = take_exchange();
+  ASSERT_NE(exchange, nullptr);
+  exchange->start_stream({200, "application/json", "", {{"X-Stream", "yes"}}});
+  EXPECT_TRUE(exchange->write("{\"type\":\"ADDED\"}\n"));
+  const std::string first = client.read_until_closed(500ms);
+  EXPECT_THAT(first, HasSubstr("Transfer-Encoding: chunked"));
+  EXPECT_THAT(first, HasSubstr("X-Stream: yes"));
+  EXPECT_THAT(first, HasSubstr("{\"type\":\"ADDED\"}\n")) << "the first chunk arrives before the stream ends";
+  EXPECT_FALSE(client.closed());
+  EXPECT_TRUE(exchange->write(""));  // nothing to send: not the chunk that ends the body
+  EXPECT_TRUE(exchange->write("{\"type\":\"DELETED\"}\n"));
+  exchange->end_stream();
+  const std::string rest = client.read_until_closed(5s);
+  EXPECT_TRUE(client.closed());
+  EXPECT_THAT(rest, HasSubstr("{\"type\":\"DELETED\"}\n"));
+  EXPECT_THAT(rest, ::testing::EndsWith("\r\n0\r\n\r\n"));
+  EXPECT_FALSE(exchange->write("late\n"));
+}
+
+TEST_F(ExchangeTest, AStreamLearnsItsClientHungUp) {
+  start({{"/watch", keeping_route()}});
+  auto client = std::make_unique<RawClient>(server_->port());
+  ASSERT_TRUE(client->send(get("/watch")));
+  auto exchange = take_exchange();
+  ASSERT_NE(exchange, nullptr);
+  exchange->start_stream({200, "application/json", ""});
+  EXPECT_THAT(client->read_until_closed(300ms), HasSubstr("HTTP/1.1 200"));
+  client.reset();
+  const auto deadline = Clock::now() + 5s;
+  while (Clock::now() < deadline && exchange->write("x\n")) std::this_thread::sleep_for(20ms);
+  EXPECT_FALSE(exchange->write("x\n"));
+}
+
+TEST_F(ExchangeTest, StopEndsAnOpenStream) {
+  start({{"/watch", keeping_route()}});
+  RawClient client(server_->port());
+  ASSERT_TRUE(client.send(get("/watch")));
+  auto exchange = take_exchange();
+  ASSERT_NE(exchange, nullptr);
+  exchange->start_stream({200, "application/json", ""});
+  EXPECT_TRUE(exchange->write("x\n"));
+  EXPECT_THAT(client.read_until_closed(300ms), HasSubstr("x\n"));
+  const auto started = Clock::now();
+  server_->stop();
+  EXPECT_LT(Clock::now() - started, 2s) << "the exchange still held does not hold up stop()";
+  client.read_until_closed(2s);
+  EXPECT_TRUE(client.closed());
+  EXPECT_FALSE(exchange->write("y\n"));
+}
+
 TEST(HttpServer, RefusesBadBindAddressesAndRoutes) {
   auto start = [](const std::string& address, std::map<std::string, HttpRoute> routes = {}) {
     HttpServerOptions options;
@@ -373,6 +518,10 @@ TEST(HttpServer, RefusesBadBindAddressesAndRoutes) {
   EXPECT_THAT(start(":http"), testing::HasCode(ErrorCode::kInvalidArgument));
   EXPECT_THAT(start("nohost:80"), testing::HasCode(ErrorCode::kInvalidArgument));
   EXPECT_THAT(start("127.0.0.1:0", {{"nopath", {"GET", nullptr}}}), testing::HasCode(ErrorCode::kInvalidArgument));
+  EXPECT_THAT(start("127.0.0.1:0", {{"/nohandler", {"GET", nullptr}}}), testing::HasCode(ErrorCode::kInvalidArgument));
+  const auto reply = [](const ServerRequest&) { return HttpReply{}; };
+  const auto serve = [](ServerRequest, std::shared_ptr<HttpExchange>) {};
+  EXPECT_THAT(start("127.0.0.1:0", {{"/both", {"GET", reply, serve}}}), testing::HasCode(ErrorCode::kInvalidArgument));
 }
 
 TEST(HttpServer, APortInUseIsUnavailable) {
