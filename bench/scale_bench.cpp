@@ -397,6 +397,7 @@ std::optional<Figures> run_scale(const Config& config, int n, bool quiet) {
                                    "127.0.0.1:" + std::to_string(*port),
                                    "--metrics-bind-address",
                                    metrics_port.ok() ? "127.0.0.1:" + std::to_string(*metrics_port) : "0",
+                                   "--metrics-secure=false",
                                    "--log-format",
                                    "json",
                                    "--log-level",

@@ -152,12 +152,18 @@ echo "payments: serial $serial_before -> $(kq get ssvc payments -n shop -o jsonp
 echo "CAs in the shop trust bundle: $(kq get configmap secureservice-trust-bundle -n shop -o jsonpath='{.data.ca\.crt}' | grep -c 'BEGIN CERTIFICATE')"
 k get events -n shop --field-selector involvedObject.name=payments
 
-step "Metrics for Prometheus"
-echo "\$ curl -s 127.0.0.1:$((port_a + 1))/metrics | grep ^secureservice_"
-curl -s "127.0.0.1:$((port_a + 1))/metrics" | grep '^secureservice_' | head -12
-if command -v promtool >/dev/null; then curl -s "127.0.0.1:$((port_a + 1))/metrics" | promtool check metrics && echo "promtool: ok"; fi
-echo "\$ curl -s 127.0.0.1:$((port_b + 1))/metrics | grep -E '^(controller_runtime_webhook_requests_total|secureservice_admission_decisions_total)'"
-curl -s "127.0.0.1:$((port_b + 1))/metrics" | grep -E '^(controller_runtime_webhook_requests_total|secureservice_admission_decisions_total)'
+step "Metrics for Prometheus: HTTPS, only for tokens the API server allows to get /metrics"
+# The admin's token here; in a cluster, Prometheus's ServiceAccount bound to the chart's
+# metrics-reader ClusterRole.
+token=$(awk '/token:/ {print $2; exit}' "$work/kubeconfig")
+metrics() { curl -sk -H "Authorization: Bearer $token" "https://127.0.0.1:$1/metrics"; }
+echo "\$ curl -sk https://127.0.0.1:$((port_a + 1))/metrics -o /dev/null -w '%{http_code}'   # no token"
+curl -sk "https://127.0.0.1:$((port_a + 1))/metrics" -o /dev/null -w '%{http_code}\n'
+echo "\$ curl -sk -H 'Authorization: Bearer \$TOKEN' https://127.0.0.1:$((port_a + 1))/metrics | grep ^secureservice_"
+metrics $((port_a + 1)) | grep '^secureservice_' | head -12
+if command -v promtool >/dev/null; then metrics $((port_a + 1)) | promtool check metrics && echo "promtool: ok"; fi
+echo "\$ curl -sk -H 'Authorization: Bearer \$TOKEN' https://127.0.0.1:$((port_b + 1))/metrics | grep -E '^(controller_runtime_webhook_requests_total|secureservice_admission_decisions_total)'"
+metrics $((port_b + 1)) | grep -E '^(controller_runtime_webhook_requests_total|secureservice_admission_decisions_total)'
 
 step "The same objects offline, for review or GitOps: secureservice-operator render"
 echo "\$ secureservice-operator render -f examples/ | grep -E '^kind:' | sort | uniq -c"
@@ -166,7 +172,7 @@ echo "\$ secureservice-operator render -f examples/ | grep -E '^kind:' | sort | 
 step "SIGTERM to the leader: it releases the Lease and exits 0; the follower takes over"
 kill -TERM "${operator_pids[0]}"
 wait "${operator_pids[0]}" && echo "leader exited with status 0"
-leads_b() { curl -s "127.0.0.1:$((port_b + 1))/metrics" | grep -q 'leader_election_master_status{name="secureservice-operator"} 1'; }
+leads_b() { metrics $((port_b + 1)) | grep -q 'leader_election_master_status{name="secureservice-operator"} 1'; }
 wait_for leads_b
 k get lease secureservice-operator -n secureservice-system -o jsonpath='{"holder: "}{.spec.holderIdentity}{"  transitions: "}{.spec.leaseTransitions}{"\n"}'
 

@@ -56,14 +56,14 @@ Result<std::string> pod_namespace(const std::map<std::string, std::string>& env)
 }  // namespace
 
 int run_operator(const std::vector<std::string>& args, CommandContext& ctx) {
-  std::string kubeconfig, health = ":8081", metrics_address = ":8080", lease_id = "secureservice-operator", lease_ns,
+  std::string kubeconfig, health = ":8081", metrics_address = ":8443", lease_id = "secureservice-operator", lease_ns,
                           lease_duration = "15s", renew_deadline = "10s", retry_period = "2s", workers = "2",
                           qps = "20", burst = "30", log_format = "text", log_level = "info", grace = "30s";
   std::string watch_namespaces, cluster_domain = "cluster.local", trust_domain = "cluster.local", ca_secret,
                                 ca_propagation = "5m", ca_overlap = "24h";
   std::string webhook_bind = ":9443", webhook_service, webhook_secret = "secureservice-operator-webhook-tls",
               webhook_config = "secureservice-operator";
-  bool leader_elect = false;
+  bool leader_elect = false, metrics_secure = true;
   FlagSet flags(kCommand, "",
                 "Runs the operator against a cluster: it serves /healthz and /readyz, and /metrics for Prometheus,\n"
                 "elects one leader among its replicas with a Lease (--leader-elect), runs the controllers while it\n"
@@ -72,6 +72,9 @@ int run_operator(const std::vector<std::string>& args, CommandContext& ctx) {
                    "kubeconfig file; default $KUBECONFIG, the in-cluster service account, or ~/.kube/config");
   flags.add_string("health-probe-bind-address", 0, &health, "address of /healthz and /readyz (\"0\" turns them off)");
   flags.add_string("metrics-bind-address", 0, &metrics_address, "address of /metrics (\"0\" turns it off)");
+  flags.add_bool("metrics-secure", &metrics_secure,
+                 "serve /metrics over HTTPS (self-signed), only to bearer tokens the API server authorizes to get "
+                 "/metrics (TokenReview, SubjectAccessReview); --metrics-secure=false serves plain HTTP to anyone");
   flags.add_bool("leader-elect", &leader_elect, "elect a leader so that only one replica writes");
   flags.add_string("leader-election-id", 0, &lease_id, "name of the Lease");
   flags.add_string("leader-election-namespace", 0, &lease_ns, "namespace of the Lease; default: the pod's namespace");
@@ -115,6 +118,7 @@ int run_operator(const std::vector<std::string>& args, CommandContext& ctx) {
   kube::RuntimeOptions options;
   options.health_probe_bind_address = health;
   options.metrics_bind_address = metrics_address;
+  options.metrics_secure = metrics_secure;
   kube::RestClient::Options client_options;
   controller::OperatorOptions operator_options;
   Status parsed = [&]() -> Status {

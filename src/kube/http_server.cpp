@@ -90,9 +90,11 @@ Result<std::unique_ptr<HttpServer>> HttpServer::start(HttpServerOptions options,
   const std::string where = bind.host + ":" + std::to_string(bind.port);
   if (options.threads < 1) return invalid_argument("start HTTP server on " + where + ": threads must be positive");
   for (const auto& [path, route] : routes) {
-    if (path.empty() || path.front() != '/' || !route.handle == !route.serve)
-      return invalid_argument("start HTTP server on " + where + ": route \"" + path +
-                              "\" needs a path from / and one handler");
+    if (path.empty() || path.front() != '/' || !route.handle == !route.serve) {
+      std::string message = "start HTTP server on " + where;
+      message += ": route \"" + path + "\" needs a path from / and one handler";
+      return invalid_argument(std::move(message));
+    }
   }
   beast::error_code ec;
   const auto address = net::ip::make_address(bind.host, ec);

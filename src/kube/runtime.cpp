@@ -4,6 +4,7 @@
 
 #include "base/log.hpp"
 #include "kube/http_server.hpp"
+#include "kube/metrics_endpoint.hpp"
 #include "kube/rest_client.hpp"
 #include "metrics/registry.hpp"
 
@@ -93,12 +94,16 @@ Status Runtime::run(const StopSignal& stop) {
                                                : HttpReply{503, "text/plain; charset=utf-8", "caches not synced\n"};
                               }}},
                             &health_server_, &health_port_, "health probes"));
-  SSO_RETURN_IF_ERROR(serve(options_.metrics_bind_address,
-                            {{"/metrics",
-                              [this] {
-                                return HttpReply{200, "text/plain; version=0.0.4; charset=utf-8", metrics_.scrape()};
-                              }}},
-                            &metrics_server_, &metrics_port_, "metrics"));
+  if (options_.metrics_bind_address != "0") {
+    SSO_ASSIGN_OR_RETURN(metrics_endpoint_,
+                         MetricsEndpoint::start(options_.metrics_bind_address, options_.metrics_secure, client_,
+                                                [this] { return metrics_.scrape(); }));
+    metrics_port_ = metrics_endpoint_->port();
+    log::info("runtime", "serving metrics",
+              {{"address", options_.metrics_bind_address},
+               {"port", std::to_string(metrics_port_.load())},
+               {"secure", options_.metrics_secure ? "true" : "false"}});
+  }
 
   for (auto& informer : informers_) informer->start();
   // controller-runtime starts controllers only once their caches have synced, so that a
@@ -151,7 +156,7 @@ Status Runtime::run(const StopSignal& stop) {
   electing_ = false;
   for (auto& informer : informers_) informer->stop();
   if (health_server_) health_server_->stop();
-  if (metrics_server_) metrics_server_->stop();
+  if (metrics_endpoint_) metrics_endpoint_->stop();
   // What the last reconciles recorded reaches the server before the process ends.
   if (!events_.flush(std::chrono::seconds(2))) log::warn("runtime", "some events were not written before exit");
   if (lost_leadership) return failed_precondition("leader election lost");

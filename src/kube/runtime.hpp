@@ -23,11 +23,15 @@ class Registry;
 namespace sso::kube {
 
 class HttpServer;
+class MetricsEndpoint;
 class RestClient;
 
 struct RuntimeOptions {
-  std::string health_probe_bind_address = ":8081";      // "0" turns it off
-  std::string metrics_bind_address = ":8080";           // "0" turns it off
+  std::string health_probe_bind_address = ":8081";  // "0" turns it off
+  std::string metrics_bind_address = ":8443";       // "0" turns it off
+  // HTTPS, and only for bearer tokens the API server authorizes to get /metrics
+  // (controller-runtime's SecureServing with WithAuthenticationAndAuthorization).
+  bool metrics_secure = true;
   std::optional<LeaderElectionConfig> leader_election;  // unset: run without electing
   int workers = 1;                                      // concurrent reconciles per controller (--workers)
   // How long SIGTERM waits for reconciles in flight before giving up on them.
@@ -94,7 +98,7 @@ class Runtime {
   std::unique_ptr<RestClient> election_client_;
   std::unique_ptr<LeaderElector> elector_;
   std::unique_ptr<HttpServer> health_server_;
-  std::unique_ptr<HttpServer> metrics_server_;
+  std::unique_ptr<MetricsEndpoint> metrics_endpoint_;
   std::atomic<uint16_t> health_port_{0};
   std::atomic<uint16_t> metrics_port_{0};
   std::atomic<bool> electing_{false};

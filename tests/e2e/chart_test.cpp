@@ -467,6 +467,7 @@ void expect_flags_name_rendered_objects(const Render& r) {
   }
   EXPECT_EQ(flags.at("webhook-bind-address"), ":" + std::to_string(container_port(deployment, "webhook")));
   EXPECT_EQ(flags.at("metrics-bind-address"), ":" + std::to_string(container_port(deployment, "metrics")));
+  EXPECT_EQ(flags.at("metrics-secure"), "true");
   EXPECT_EQ(flags.at("health-probe-bind-address"), ":" + std::to_string(container_port(deployment, "health")));
 
   // The Secrets and the Lease the flags name are the ones the Role grants by name.
@@ -534,7 +535,7 @@ TEST(ChartDeployment, ProbesHealthEndpointsAndSetsResources) {
   EXPECT_EQ(c["readinessProbe"]["httpGet"]["path"], "/readyz");
   EXPECT_EQ(c["readinessProbe"]["httpGet"]["port"], "health");
   EXPECT_EQ(container_port(deployment, "health"), 8081);
-  EXPECT_EQ(container_port(deployment, "metrics"), 8080);
+  EXPECT_EQ(container_port(deployment, "metrics"), 8443);
   EXPECT_EQ(container_port(deployment, "webhook"), 9443);
   for (const char* part : {"requests", "limits"})
     for (const char* resource : {"cpu", "memory"})
@@ -633,6 +634,14 @@ TEST(ChartRbac, GrantsExactlyTheAuditedRules) {
       {"coordination.k8s.io/leases[secureservice-operator]", {"get", "update"}},
   };
   EXPECT_EQ(rules_of(r.one("Role", "secureservice-operator")), own);
+  const RuleSet metrics_auth = {
+      {"authentication.k8s.io/tokenreviews[]", {"create"}},
+      {"authorization.k8s.io/subjectaccessreviews[]", {"create"}},
+  };
+  EXPECT_EQ(rules_of(r.one("ClusterRole", "secureservice-operator-metrics-auth")), metrics_auth);
+  EXPECT_EQ(r.one("ClusterRole", "secureservice-operator-metrics-reader")["rules"],
+            json::parse(R"([{"nonResourceURLs": ["/metrics"], "verbs": ["get"]}])"))
+      << "for the scraper to be bound to";
 }
 
 TEST(ChartRbac, BindsEveryRoleToTheOperatorsServiceAccount) {
@@ -649,7 +658,7 @@ TEST(ChartRbac, BindsEveryRoleToTheOperatorsServiceAccount) {
     }
   EXPECT_EQ(bound,
             (std::set<std::string>{"ClusterRole secureservice-operator", "ClusterRole secureservice-operator-cluster",
-                                   "Role secureservice-operator"}));
+                                   "ClusterRole secureservice-operator-metrics-auth", "Role secureservice-operator"}));
 }
 
 TEST(ChartRbac, WatchedNamespacesGetRoleBindingsInsteadOfClusterWideAccess) {
@@ -683,7 +692,7 @@ TEST(ChartNetworkPolicy, LetsInWebhookAndScrapesAndOutOnlyDnsAndTheApiServer) {
     for (const auto& p : rule["ports"]) ingress[p["port"].get<int>()] = rule;
   ASSERT_EQ(ingress.size(), 2u) << np["spec"]["ingress"].dump();
   EXPECT_FALSE(ingress[9443].contains("from")) << "the API server's address is not known";
-  EXPECT_EQ(ingress[8080]["from"], json::parse(R"([{"namespaceSelector": {}}])"));
+  EXPECT_EQ(ingress[8443]["from"], json::parse(R"([{"namespaceSelector": {}}])"));
   EXPECT_FALSE(ingress.count(8081)) << "kubelet probes need no rule by default";
 
   std::set<std::string> egress;
@@ -730,6 +739,17 @@ TEST(ChartMonitoring, ServiceMonitorScrapesTheMetricsService) {
   ASSERT_EQ(sm["spec"]["endpoints"].size(), 1u);
   EXPECT_EQ(sm["spec"]["endpoints"][0]["port"], service["spec"]["ports"][0]["name"]);
   EXPECT_EQ(sm["spec"]["endpoints"][0]["path"], "/metrics");
+  // Secure by default, as kubebuilder's ServiceMonitor: Prometheus's token, the self-signed
+  // certificate not verified.
+  EXPECT_EQ(sm["spec"]["endpoints"][0]["scheme"], "https");
+  EXPECT_EQ(sm["spec"]["endpoints"][0]["bearerTokenFile"], "/var/run/secrets/kubernetes.io/serviceaccount/token");
+  EXPECT_EQ(sm["spec"]["endpoints"][0]["tlsConfig"]["insecureSkipVerify"], true);
+  const Render plain = render({"--set", "serviceMonitor.enabled=true", "--set", "metrics.secure=false"});
+  ASSERT_EQ(plain.exit_code, 0) << plain.err;
+  EXPECT_EQ(plain.one("ServiceMonitor")["spec"]["endpoints"][0]["scheme"], "http");
+  EXPECT_FALSE(plain.one("ServiceMonitor")["spec"]["endpoints"][0].contains("bearerTokenFile"));
+  EXPECT_FALSE(plain.has("ClusterRole", "secureservice-operator-metrics-auth"))
+      << "nothing to review without --metrics-secure";
 }
 
 TEST(ChartMonitoring, PrometheusRuleCarriesTheRulesFileAndPassesPromtool) {
@@ -793,7 +813,8 @@ TEST(ChartNotes, TellTheUserHowToApplyCheckAndScrape) {
   EXPECT_THAT(notes, HasSubstr("kind: SecureService"));
   EXPECT_THAT(notes, HasSubstr("kubectl apply -f -"));
   EXPECT_THAT(notes, HasSubstr("--for=condition=Ready"));
-  EXPECT_THAT(notes, HasSubstr("service/secureservice-operator-metrics 8080"));
+  EXPECT_THAT(notes, HasSubstr("service/secureservice-operator-metrics 8443"));
+  EXPECT_THAT(notes, HasSubstr("Authorization: Bearer"));
   EXPECT_THAT(notes, HasSubstr("/metrics"));
   EXPECT_THAT(notes, Not(HasSubstr("ServiceMonitor")));
   const std::string all_on = render_notes({"-f", kAllOnValues});

@@ -311,6 +311,8 @@ struct Seen {
   std::string renew_time;
   std::map<std::string, json> originals;  // path -> spec or data the operator wrote
   std::string webhook_crt;
+  std::string scraper_token;   // bound to the chart's metrics-reader ClusterRole
+  std::string intruder_token;  // bound to nothing
   int poke = 0;
   int polls = 0;
 };
@@ -383,6 +385,25 @@ std::vector<Step> scenario(std::shared_ptr<Seen> seen) {
          return true;
        }},
       {"is ready (/readyz)", {}, [](ChartCluster& c) { return http_code(c.port_, "/readyz") == 200; }},
+      {"serves /metrics over HTTPS to a scraper bound to the metrics-reader ClusterRole, and 403 to others",
+       [=](ChartCluster& c) {
+         c.create({{"apiVersion", "rbac.authorization.k8s.io/v1"},
+                   {"kind", "ClusterRoleBinding"},
+                   {"metadata", {{"name", "prometheus-scrapes-secureservice-operator"}}},
+                   {"roleRef",
+                    {{"apiGroup", "rbac.authorization.k8s.io"},
+                     {"kind", "ClusterRole"},
+                     {"name", std::string(kRelease) + "-metrics-reader"}}},
+                   {"subjects", {{{"kind", "ServiceAccount"}, {"name", "prometheus"}, {"namespace", "monitoring"}}}}});
+         seen->scraper_token = c.server_->service_account_token("monitoring", "prometheus");
+         seen->intruder_token = c.server_->service_account_token("monitoring", "intruder");
+       },
+       [=](ChartCluster& c) {
+         const std::string url = "https://127.0.0.1:" + std::to_string(c.port_ + 1) + "/metrics";
+         const auto scraped = http_get(url, seen->scraper_token);
+         return scraped.code == 200 && scraped.body.find("controller_runtime_") != std::string::npos &&
+                http_get(url, seen->intruder_token).code == 403;
+       }},
       {"makes the examples Ready with their Secrets, NetworkPolicies, trust bundles and mesh objects",
        [](ChartCluster& c) {
          for (const char* file : {"shop.yaml", "catalog-server-only.yaml", "inventory-linkerd.yaml"})

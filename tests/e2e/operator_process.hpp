@@ -1,10 +1,8 @@
 #pragma once
 
 // Helpers for tests that run the operator binary against the API test server.
-#include <gmock/gmock.h>
-// After gtest: cpprestsdk defines a macro U that gtest's templates would trip on.
 #include <arpa/inet.h>
-#include <cpprest/http_client.h>
+#include <gmock/gmock.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -13,6 +11,7 @@
 #include <string>
 
 #include "api_test_client.hpp"
+#include "http_get.hpp"
 #include "kube/free_port.hpp"
 #include "kube_test_server.hpp"
 #include "process.hpp"
@@ -21,14 +20,9 @@ namespace sso::testing {
 
 // The HTTP status of GET path on 127.0.0.1:port (0 when nothing answers).
 inline int http_code(uint16_t port, const std::string& path, std::string* body = nullptr) {
-  try {
-    web::http::client::http_client client("http://127.0.0.1:" + std::to_string(port));
-    auto res = client.request(web::http::methods::GET, path).get();
-    if (body) *body = res.extract_string().get();
-    return res.status_code();
-  } catch (const std::exception&) {
-    return 0;
-  }
+  const HttpGetReply reply = http_get("http://127.0.0.1:" + std::to_string(port) + path);
+  if (body) *body = reply.body;
+  return reply.code;
 }
 
 // Two consecutive free ports (probes, metrics): the operator's flags take fixed addresses, as
@@ -86,22 +80,12 @@ class OperatorClusterTest : public ::testing::Test {
   // a free port as Service default/secureservice-operator-webhook; then `extra` (the last
   // value of a flag wins).
   std::vector<std::string> operator_argv(uint16_t port, const std::vector<std::string>& extra = {}) const {
-    std::vector<std::string> argv = {SSO_OPERATOR_BIN,
-                                     "run",
-                                     "--kubeconfig",
-                                     kubeconfig_,
-                                     "--health-probe-bind-address",
-                                     "127.0.0.1:" + std::to_string(port),
-                                     "--metrics-bind-address",
-                                     "127.0.0.1:" + std::to_string(port + 1),
-                                     "--log-format",
-                                     "json",
-                                     "--ca-secret",
-                                     "default/secureservice-operator-ca",
-                                     "--webhook-service",
-                                     "default/secureservice-operator-webhook",
-                                     "--webhook-bind-address",
-                                     "127.0.0.1:0"};
+    std::vector<std::string> argv = {
+        SSO_OPERATOR_BIN, "run", "--kubeconfig", kubeconfig_, "--health-probe-bind-address",
+        "127.0.0.1:" + std::to_string(port), "--metrics-bind-address", "127.0.0.1:" + std::to_string(port + 1),
+        // Scraped without a token; the secure endpoint has tests of its own.
+        "--metrics-secure=false", "--log-format", "json", "--ca-secret", "default/secureservice-operator-ca",
+        "--webhook-service", "default/secureservice-operator-webhook", "--webhook-bind-address", "127.0.0.1:0"};
     argv.insert(argv.end(), extra.begin(), extra.end());
     return argv;
   }

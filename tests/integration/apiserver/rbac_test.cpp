@@ -1,7 +1,7 @@
 // RBAC over HTTP: bearer tokens of service accounts against Roles, ClusterRoles and their
 // bindings written through the API, answered as kube-apiserver answers (403 Status with its
 // message and details), and `kubectl auth can-i`, a client nobody here wrote, through
-// SelfSubjectAccessReviews.
+// SelfSubjectAccessReviews; TokenReviews and SubjectAccessReviews through kubectl create.
 #include <gmock/gmock.h>
 
 #include "process.hpp"
@@ -280,6 +280,58 @@ TEST_F(Rbac, KubectlAuthCanIAsksTheServer) {
   const auto admin =
       run_process({SSO_KUBECTL_BIN, "--kubeconfig", kubeconfig_, "auth", "can-i", "delete", "namespaces"});
   EXPECT_EQ(admin.out, "yes\n") << admin.err;
+}
+
+// What a metrics endpoint asks (controller-runtime's WithAuthenticationAndAuthorization): who
+// a bearer token is, and whether that user may get a non-resource URL. Asked with kubectl
+// create -f, as an operator's own client would POST them.
+TEST_F(Rbac, TokenReviewsAndSubjectAccessReviewsAnswerForOthers) {
+  cluster_role("metrics-reader-" + ns(), json::array({{{"nonResourceURLs", {"/metrics"}}, {"verbs", {"get"}}}}));
+  cluster_role_binding("scraper-" + ns(), "metrics-reader-" + ns(), sa_subject("scraper"));
+  const std::string token = server_->service_account_token(ns(), "scraper");
+  auto create = [&](const json& review) {
+    const std::string file = dir_.write("review.json", review.dump());
+    const auto r = run_process({SSO_KUBECTL_BIN, "--kubeconfig", kubeconfig_, "create", "-f", file, "-o", "json"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return json::parse(r.out, nullptr, false);
+  };
+  const json known =
+      create({{"apiVersion", "authentication.k8s.io/v1"}, {"kind", "TokenReview"}, {"spec", {{"token", token}}}});
+  ASSERT_TRUE(known.is_object());
+  EXPECT_EQ(known["status"]["authenticated"], true);
+  EXPECT_EQ(known["status"]["user"]["username"], user("scraper"));
+  EXPECT_THAT(known["status"]["user"]["groups"].get<std::vector<std::string>>(),
+              ::testing::Contains("system:serviceaccounts:" + ns()));
+  const json unknown = create(
+      {{"apiVersion", "authentication.k8s.io/v1"}, {"kind", "TokenReview"}, {"spec", {{"token", "not-a-token"}}}});
+  EXPECT_EQ(unknown["status"]["authenticated"], false);
+  EXPECT_FALSE(unknown["status"].contains("user"));
+
+  auto may_get = [&](const std::string& name, const std::vector<std::string>& groups, const std::string& path) {
+    const json review = create(
+        {{"apiVersion", "authorization.k8s.io/v1"},
+         {"kind", "SubjectAccessReview"},
+         {"spec", {{"user", name}, {"groups", groups}, {"nonResourceAttributes", {{"path", path}, {"verb", "get"}}}}}});
+    return review.is_object() && review["status"].value("allowed", false);
+  };
+  const std::vector<std::string> groups = {"system:serviceaccounts", "system:serviceaccounts:" + ns(),
+                                           "system:authenticated"};
+  EXPECT_TRUE(may_get(user("scraper"), groups, "/metrics"));
+  EXPECT_FALSE(may_get(user("other"), groups, "/metrics"));
+  EXPECT_FALSE(may_get(user("scraper"), groups, "/debug/pprof"));
+
+  // Neither user nor groups: refused as kube-apiserver's validation does.
+  const auto empty = api().post("/apis/authorization.k8s.io/v1/subjectaccessreviews",
+                                {{"spec", {{"nonResourceAttributes", {{"path", "/metrics"}, {"verb", "get"}}}}}});
+  EXPECT_EQ(empty.code, 422);
+  EXPECT_THAT(empty.body.value("message", ""), HasSubstr("at least one of user or group must be specified"));
+  // Reviewing others is not for everyone: the bootstrap policy gives it to no one by default.
+  const auto sa = service_account("nobody");
+  EXPECT_EQ(sa->post("/apis/authentication.k8s.io/v1/tokenreviews", {{"spec", {{"token", token}}}}).code, 403);
+  EXPECT_EQ(sa->post("/apis/authorization.k8s.io/v1/subjectaccessreviews",
+                     {{"spec", {{"user", "u"}, {"nonResourceAttributes", {{"path", "/metrics"}, {"verb", "get"}}}}}})
+                .code,
+            403);
 }
 
 }  // namespace

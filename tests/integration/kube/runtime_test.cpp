@@ -1,11 +1,10 @@
 #include "kube/runtime.hpp"
 
 #include <gmock/gmock.h>
-// After gtest: cpprestsdk defines a macro U that gtest's templates would trip on.
-#include <cpprest/http_client.h>
 
 #include <atomic>
 #include <thread>
+#include "http_get.hpp"
 
 #include "kube/rest_client.hpp"
 #include "metrics/registry.hpp"
@@ -21,19 +20,10 @@ using sso::testing::ApiServerTest;
 using sso::testing::eventually;
 using sso::testing::IsOk;
 
-struct Reply {
-  int code = 0;
-  std::string body;
-};
+using Reply = sso::testing::HttpGetReply;
 
 Reply http_get(uint16_t port, const std::string& path) {
-  try {
-    web::http::client::http_client client("http://127.0.0.1:" + std::to_string(port));
-    auto res = client.request(web::http::methods::GET, path).get();
-    return {res.status_code(), res.extract_string().get()};
-  } catch (const std::exception& e) {
-    return {0, e.what()};
-  }
+  return sso::testing::http_get("http://127.0.0.1:" + std::to_string(port) + path);
 }
 
 // One replica of a small operator: it mirrors every ConfigMap labelled role=source into
@@ -49,6 +39,7 @@ class Replica {
     RuntimeOptions options;
     options.health_probe_bind_address = "127.0.0.1:0";
     options.metrics_bind_address = "127.0.0.1:0";
+    options.metrics_secure = false;  // scraped without a token here; metrics_endpoint_test covers the secure endpoint
     options.graceful_shutdown_timeout = std::chrono::seconds(10);
     options.workers = 2;
     if (elect) {

@@ -77,6 +77,20 @@ std::string new_uid() {
 
 std::string now_rfc3339() { return format_rfc3339(std::chrono::system_clock::now()); }
 
+// A review (access, token) as kube-apiserver answers its create: the spec with the status
+// filled in, never stored.
+ApiResponse answered_review(const std::string& kind, const std::string& api_version, const json& spec,
+                            const json& status) {
+  return {201,
+          {{"kind", kind},
+           {"apiVersion", api_version},
+           {"metadata", {{"creationTimestamp", nullptr}}},
+           {"spec", spec},
+           {"status", status}},
+          "",
+          {}};
+}
+
 // apimachinery IsDNS1123Subdomain / IsDNS1123Label.
 std::optional<std::string> validate_name(const std::string& name, bool label) {
   const size_t max = label ? 63 : 253;
@@ -669,8 +683,11 @@ void ApiServer::serve_verb(const HttpRequest& request, const Route& route, const
     responder.respond(method_not_allowed("the server does not allow this method on the requested resource"));
     return;
   }
-  if (route.type.group == "authorization.k8s.io" && route.type.resource == "selfsubjectaccessreviews")
-    return responder.respond(review_own_access(request, route));
+  if (route.type.group == "authorization.k8s.io" &&
+      (route.type.resource == "selfsubjectaccessreviews" || route.type.resource == "subjectaccessreviews"))
+    return responder.respond(review_access(request, route));
+  if (route.type.group == "authentication.k8s.io" && route.type.resource == "tokenreviews")
+    return responder.respond(review_token(request, route));
   if ((verb == "create" && !route.name.empty() && route.subresource.empty()) ||
       ((verb == "update" || verb == "patch") && route.name.empty())) {
     responder.respond(method_not_allowed("the server does not allow this method on the requested resource"));
@@ -701,9 +718,9 @@ void ApiServer::serve_verb(const HttpRequest& request, const Route& route, const
   responder.respond(response);
 }
 
-// pkg/registry/authorization/selfsubjectaccessreview: the spec's attributes with the
-// requester as the user; nothing is stored.
-ApiResponse ApiServer::review_own_access(const HttpRequest& request, const Route& route) {
+// pkg/registry/authorization/selfsubjectaccessreview and subjectaccessreview: the spec's
+// attributes, for the requester (self) or the spec's user and groups; nothing is stored.
+ApiResponse ApiServer::review_access(const HttpRequest& request, const Route& route) {
   std::string error;
   auto review = parse_body(request.body, &error);
   if (!review) return bad_request(error);
@@ -715,7 +732,16 @@ ApiResponse ApiServer::review_own_access(const HttpRequest& request, const Route
                    std::string("Invalid value: \"null\": exactly one of nonResourceAttributes or resourceAttributes ") +
                        "must be specified");
   AuthorizationAttributes a;
-  a.user = route.user;
+  if (route.type.resource == "selfsubjectaccessreviews") {
+    a.user = route.user;
+  } else {
+    a.user.name = spec.value("user", "");
+    for (const auto& g : spec.value("groups", json::array()))
+      if (g.is_string()) a.user.groups.push_back(g.get<std::string>());
+    if (a.user.name.empty() && a.user.groups.empty())
+      return invalid(route.type, "", "spec.user",
+                     "Invalid value: \"\": at least one of user or group must be specified");
+  }
   if (resource) {
     const json& r = spec["resourceAttributes"];
     a.verb = r.value("verb", "");
@@ -733,14 +759,27 @@ ApiResponse ApiServer::review_own_access(const HttpRequest& request, const Route
   const auto decision = authorizer_.authorize(a);
   json status = {{"allowed", decision.allowed}};
   if (!decision.reason.empty()) status["reason"] = decision.reason;
-  return {201,
-          {{"kind", route.type.kind},
-           {"apiVersion", route.api_version()},
-           {"metadata", {{"creationTimestamp", nullptr}}},
-           {"spec", spec},
-           {"status", status}},
-          "",
-          {}};
+  return answered_review(route.type.kind, route.api_version(), spec, status);
+}
+
+// pkg/registry/authentication/tokenreview: whether the spec's token authenticates, and as
+// whom; nothing is stored.
+ApiResponse ApiServer::review_token(const HttpRequest& request, const Route& route) {
+  std::string error;
+  auto review = parse_body(request.body, &error);
+  if (!review) return bad_request(error);
+  const json spec = review->value("spec", json::object());
+  const std::string token = spec.value("token", "");
+  if (token.empty()) return bad_request("token is required for TokenReview in authentication");
+  json status = {{"authenticated", false}};
+  {
+    std::lock_guard lock(tokens_mu_);
+    if (const auto it = tokens_.find(token); it != tokens_.end()) {
+      status = {{"authenticated", true}, {"user", {{"username", it->second.name}, {"groups", it->second.groups}}}};
+    }
+  }
+  if (!status["authenticated"].get<bool>()) status["error"] = "invalid bearer token";
+  return answered_review(route.type.kind, route.api_version(), spec, status);
 }
 
 ApiResponse ApiServer::get_object(const Route& route) {

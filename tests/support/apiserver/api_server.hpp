@@ -87,8 +87,10 @@ class ApiServer {
   ApiResponse discovery(const std::vector<std::string>& segments);
   void serve_resource(const HttpRequest& request, const Route& route, Responder& responder);
   void serve_verb(const HttpRequest& request, const Route& route, const std::string& verb, Responder& responder);
-  // A SelfSubjectAccessReview: the requester's own access, decided by the authorizer.
-  ApiResponse review_own_access(const HttpRequest& request, const Route& route);
+  // A SelfSubjectAccessReview (the requester's own access) or a SubjectAccessReview (the
+  // spec's user's), decided by the authorizer; a TokenReview, by the token authenticator.
+  ApiResponse review_access(const HttpRequest& request, const Route& route);
+  ApiResponse review_token(const HttpRequest& request, const Route& route);
 
   ApiResponse get_object(const Route& route);
   ApiResponse list_objects(const HttpRequest& request, const Route& route);

@@ -53,8 +53,13 @@ ResourceRegistry::ResourceRegistry() {
       builtin("events.k8s.io", "v1", "events", "event", "Event", true, {"ev"}, false, false),
       builtin("authorization.k8s.io", "v1", "selfsubjectaccessreviews", "selfsubjectaccessreview",
               "SelfSubjectAccessReview", false),
+      builtin("authorization.k8s.io", "v1", "subjectaccessreviews", "subjectaccessreview", "SubjectAccessReview",
+              false),
+      builtin("authentication.k8s.io", "v1", "tokenreviews", "tokenreview", "TokenReview", false),
   };
-  types_.back().verbs = {"create"};
+  // Reviews are created and answered, never stored.
+  for (auto& t : types_)
+    if (t.resource.size() > 7 && t.resource.compare(t.resource.size() - 7, 7, "reviews") == 0) t.verbs = {"create"};
 }
 
 std::optional<ResourceType> ResourceRegistry::find(const std::string& group, const std::string& version,
