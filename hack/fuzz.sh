@@ -1,24 +1,26 @@
 #!/usr/bin/env bash
-# Builds a fuzz target with libFuzzer, AddressSanitizer and UBSan (clang tree: build-fuzz/)
-# and runs it for a bounded time over its committed corpus.
+# Runs a libFuzzer target of the sanitizer tree (build-asan/, built by `make sanitizer-tree`:
+# clang, AddressSanitizer and UBSan) for a bounded time over its committed corpus.
 #   hack/fuzz.sh TARGET [SECONDS]     (default FUZZ_SECONDS or 20: six targets under `make test`)
-# New inputs it finds go to build-fuzz/corpus/TARGET, never into the repository; a crash
-# leaves its input in build-fuzz/artifacts/ and fails.
+# New inputs it finds go to build-asan/corpus/TARGET, never into the repository; a crash
+# leaves its input in build-asan/artifacts/ and fails.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 target=${1:?usage: hack/fuzz.sh TARGET [SECONDS]}
 seconds=${2:-${FUZZ_SECONDS:-20}}
-build=${FUZZ_BUILD_DIR:-$root/build-fuzz}
-
-cmake -S "$root" -B "$build" -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSSO_FUZZ=ON >/dev/null
-cmake --build "$build" --target "fuzz_$target" -j "$(nproc)" >/dev/null
+build=${FUZZ_BUILD_DIR:-$root/build-asan}
+fuzzer=$build/tests/fuzz/fuzz_$target
+if [ ! -x "$fuzzer" ]; then
+  echo "no libFuzzer target $fuzzer: build the sanitizer tree first (make sanitizer-tree)" >&2
+  exit 2
+fi
 
 work=$build/corpus/$target
 mkdir -p "$work" "$build/artifacts"
 echo "fuzzing $target for ${seconds}s"
 log=$build/fuzz-$target.log
 status=0
-"$build/tests/fuzz/fuzz_$target" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
+"$fuzzer" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
   -print_final_stats=1 -artifact_prefix="$build/artifacts/$target-" \
   "$work" "$root/tests/fuzz/corpus/$target" >"$log" 2>&1 || status=$?
 if [ "$status" -eq 0 ]; then
