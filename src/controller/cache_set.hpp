@@ -1,6 +1,8 @@
 #pragma once
 
+#include <iterator>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "kube/object_cache.hpp"
@@ -26,20 +28,21 @@ class CacheSet {
     return c ? c->list_namespace(ns) : std::vector<kube::ObjectPtr>{};
   }
   std::vector<kube::ObjectPtr> list() const {
-    std::vector<kube::ObjectPtr> out;
-    for (const auto& [ns, c] : caches_) {
-      auto part = c->list();
-      out.insert(out.end(), part.begin(), part.end());
-    }
-    return out;
+    return concat([](const kube::ObjectCache& c) { return c.list(); });
   }
   std::vector<kube::ObjectPtr> by_index(const std::string& index, const std::string& value) const {
-    std::vector<kube::ObjectPtr> out;
-    for (const auto& [ns, c] : caches_) {
-      auto part = c->by_index(index, value);
-      out.insert(out.end(), part.begin(), part.end());
-    }
-    return out;
+    return concat([&](const kube::ObjectCache& c) { return c.by_index(index, value); });
+  }
+  // Keys only, for what needs no object: nothing is decoded (see kube::ObjectCache).
+  std::vector<std::string> keys() const {
+    return concat([](const kube::ObjectCache& c) { return c.keys(); });
+  }
+  std::vector<std::string> keys_by_index(const std::string& index, const std::string& value) const {
+    return concat([&](const kube::ObjectCache& c) { return c.keys_by_index(index, value); });
+  }
+  std::vector<std::string> keys_in_namespace(const std::string& ns) const {
+    const auto* c = for_namespace(ns);
+    return c ? c->keys_by_index(kube::kNamespaceIndex, ns) : std::vector<std::string>{};
   }
 
  private:
@@ -47,6 +50,15 @@ class CacheSet {
     std::string ns;  // "" : every namespace
     const kube::ObjectCache* cache;
   };
+  template <typename Read>
+  std::invoke_result_t<Read, const kube::ObjectCache&> concat(Read read) const {
+    std::invoke_result_t<Read, const kube::ObjectCache&> out;
+    for (const auto& [ns, c] : caches_) {
+      auto part = read(*c);
+      out.insert(out.end(), std::make_move_iterator(part.begin()), std::make_move_iterator(part.end()));
+    }
+    return out;
+  }
   const kube::ObjectCache* for_namespace(const std::string& ns) const {
     for (const auto& e : caches_)
       if (e.ns.empty() || e.ns == ns) return e.cache;

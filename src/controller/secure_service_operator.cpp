@@ -93,7 +93,7 @@ Result<std::unique_ptr<SecureServiceOperator>> SecureServiceOperator::create(kub
   op->service_informers_ = services;
 
   auto enqueue_all_services = [service_caches, &service_controller, webhook_controller]() {
-    for (const auto& o : service_caches.list()) service_controller.queue().add(kube::object_key(*o));
+    for (const auto& key : service_caches.keys()) service_controller.queue().add(key);
     if (webhook_controller) webhook_controller->queue().add(kWebhookCertificateKey);
   };
   op->ca_ =
@@ -108,8 +108,8 @@ Result<std::unique_ptr<SecureServiceOperator>> SecureServiceOperator::create(kub
     // its own clients (their egress names its pods, when restricted).
     runtime.enqueue(*informer, service_controller, [service_caches](const json& o) {
       std::vector<std::string> keys = {kube::object_key(o)};
-      for (const auto& server : service_caches.by_index(kClientIndex, kube::object_key(o)))
-        keys.push_back(kube::object_key(*server));
+      for (auto& server_key : service_caches.keys_by_index(kClientIndex, kube::object_key(o)))
+        keys.push_back(std::move(server_key));
       for (auto& client_key : allowed_client_keys(o)) keys.push_back(std::move(client_key));
       return keys;
     });
@@ -119,9 +119,7 @@ Result<std::unique_ptr<SecureServiceOperator>> SecureServiceOperator::create(kub
   for (auto* informer : bundles) {
     // The shared trust bundle: any service of the namespace puts it back.
     runtime.enqueue(*informer, service_controller, [service_caches](const json& o) {
-      std::vector<std::string> keys;
-      for (const auto& s : service_caches.list_namespace(kube::namespace_of(o))) keys.push_back(kube::object_key(*s));
-      return keys;
+      return service_caches.keys_in_namespace(kube::namespace_of(o));
     });
   }
   runtime.enqueue(ca_secret, ca_controller, [](const json&) { return std::vector<std::string>{kCaKey}; });
