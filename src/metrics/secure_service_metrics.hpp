@@ -35,7 +35,7 @@ class SecureServiceMetrics {
   void forget_managed(const std::string& service_key);
 
  private:
-  void publish_managed_locked();
+  void move_totals_locked(const std::map<std::string, int>& by_kind, int sign);
 
   prometheus::Family<prometheus::Gauge>* expiration_;
   prometheus::Family<prometheus::Gauge>* renewal_;
@@ -45,7 +45,7 @@ class SecureServiceMetrics {
   prometheus::Family<prometheus::Gauge>* managed_;
   std::mutex mu_;
   std::map<std::string, std::map<std::string, int>> managed_by_service_;
-  std::map<std::string, int> published_kinds_;
+  std::map<std::string, int> managed_totals_;
 };
 
 }  // namespace sso::metrics
