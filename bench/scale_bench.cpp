@@ -19,10 +19,9 @@
 //   SSO_SCALE_QUIET_SECONDS=30       0 skips the quiet phase
 //   SSO_SCALE_TIMEOUT_SECONDS=300    how long to wait for all Ready before giving up on an N
 //   SSO_SCALE_CREATORS=8             client threads creating SecureServices
-//   SSO_SCALE_OPERATOR_FLAGS="--kube-api-qps 0 --workers 4"   extra `run` flags (the last of a
-//                                    flag wins). Unset, the operator runs with its shipped
-//                                    defaults: --kube-api-qps 20 paces it to 20 requests a
-//                                    second, and it needs 8 per new SecureService.
+//   SSO_SCALE_OPERATOR_FLAGS="--kube-api-qps 50 --workers 4"   extra `run` flags (the last of
+//                                    a flag wins). Unset, the operator runs with its shipped
+//                                    defaults (no client-side rate limit, 2 workers).
 //   SSO_OPERATOR_BIN                 the operator binary (default: the one built with this)
 #include <fcntl.h>
 #include <signal.h>

@@ -58,7 +58,7 @@ Result<std::string> pod_namespace(const std::map<std::string, std::string>& env)
 int run_operator(const std::vector<std::string>& args, CommandContext& ctx) {
   std::string kubeconfig, health = ":8081", metrics_address = ":8443", lease_id = "secureservice-operator", lease_ns,
                           lease_duration = "15s", renew_deadline = "10s", retry_period = "2s", workers = "2",
-                          qps = "20", burst = "30", log_format = "text", log_level = "info", grace = "30s";
+                          qps = "0", burst = "30", log_format = "text", log_level = "info", grace = "30s";
   std::string watch_namespaces, cluster_domain = "cluster.local", trust_domain = "cluster.local", ca_secret,
                                 ca_propagation = "5m", ca_overlap = "24h";
   std::string webhook_bind = ":9443", webhook_service, webhook_secret = "secureservice-operator-webhook-tls",
@@ -82,8 +82,10 @@ int run_operator(const std::vector<std::string>& args, CommandContext& ctx) {
   flags.add_string("leader-elect-renew-deadline", 0, &renew_deadline, "how long the leader tries to renew");
   flags.add_string("leader-elect-retry-period", 0, &retry_period, "how often candidates try");
   flags.add_string("workers", 0, &workers, "concurrent reconciles per controller");
-  flags.add_string("kube-api-qps", 0, &qps, "requests per second to the API server");
-  flags.add_string("kube-api-burst", 0, &burst, "burst of requests to the API server");
+  flags.add_string("kube-api-qps", 0, &qps,
+                   "requests per second to the API server; 0: no client-side limit, the server's API Priority and "
+                   "Fairness decides (429 and Retry-After are honoured)");
+  flags.add_string("kube-api-burst", 0, &burst, "burst of requests to the API server, when --kube-api-qps is set");
   flags.add_string("log-format", 0, &log_format, "text or json");
   flags.add_string("log-level", 0, &log_level, "debug, info, warn or error");
   flags.add_string("graceful-shutdown-timeout", 0, &grace, "how long SIGTERM waits for reconciles in flight");

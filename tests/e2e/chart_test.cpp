@@ -284,7 +284,7 @@ INSTANTIATE_TEST_SUITE_P(
         WrongValueCase{{"--set", "operator.logFormat=xml"}, "operator.logFormat"},
         WrongValueCase{{"--set", "operator.logLevel=trace"}, "operator.logLevel"},
         WrongValueCase{{"--set", "operator.workers=0"}, "operator.workers"},
-        WrongValueCase{{"--set", "operator.kubeApiQps=0"}, "operator.kubeApiQps"},
+        WrongValueCase{{"--set", "operator.kubeApiQps=-1"}, "operator.kubeApiQps"},
         WrongValueCase{{"--set", "operator.watchNamespaces={Shop}"}, "operator.watchNamespaces"},
         WrongValueCase{{"--set", "operator.extraArgs={run}"}, "operator.extraArgs"},
         WrongValueCase{{"--set-string", "leaderElection.leaseDuration=15"}, "leaderElection.leaseDuration"},
