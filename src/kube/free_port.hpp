@@ -8,8 +8,10 @@
 namespace sso::kube {
 
 // A TCP port on `host` (an IPv4 address; anything else means every interface) that is free
-// now. cpprestsdk's listener cannot bind port 0 and say which port it got, so port 0 is
-// resolved here first; another process may still take the port before the listener binds it.
+// now, for another process to listen on later (the tests and benchmarks start the operator
+// so). It is chosen below the kernel's ephemeral range (net.ipv4.ip_local_port_range): a port
+// from that range, which bind(0) hands out, can be given to any outgoing connection before
+// the listener binds it. Another process may still take the port first, but none is handed it.
 [[nodiscard]] Result<uint16_t> find_free_port(const std::string& host);
 
 }  // namespace sso::kube
