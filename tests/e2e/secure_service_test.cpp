@@ -224,16 +224,16 @@ TEST_F(SecureServiceE2E, SwitchingMeshProviderRemovesWhatTheOldOneLeftEvenWhenIt
     return n;
   };
   ASSERT_TRUE(eventually([&] {
-    // CertificateReady too: a status still waiting for the cluster CA is written again when it
-    // comes, and that write would make the PUT below a 409 Conflict.
     const json s = service("shop", "reports");
     return condition(s, "MeshReady", "reason") == "SelectorNotSupported" &&
            condition(s, "CertificateReady") == "True" && owned_rules() == 1;
   })) << describe_not_ready();
 
-  json edit = service("shop", "reports");
-  edit["spec"]["mesh"]["provider"] = "Linkerd";
-  ASSERT_EQ(api_->put("/apis/secureservice.io/v1alpha1/namespaces/shop/secureservices/reports", edit).code, 200);
+  // A merge patch, as `kubectl patch` sends: the operator may be writing the status meanwhile,
+  // which would make a PUT of what was read a 409 Conflict.
+  const auto edit = api_->patch("/apis/secureservice.io/v1alpha1/namespaces/shop/secureservices/reports",
+                                R"({"spec": {"mesh": {"provider": "Linkerd"}}})", "application/merge-patch+json");
+  ASSERT_EQ(edit.code, 200) << edit.body.dump();
   EXPECT_TRUE(eventually([&] {
     return condition(service("shop", "reports"), "MeshReady", "reason") == "LinkerdPolicyApplied";
   })) << describe_not_ready();
@@ -490,10 +490,10 @@ TEST_F(SecureServiceE2E, AnInvalidSpecTheCrdLetsThroughTurnsReadyFalseInStatusEv
     return http_code(port_ + 1, "/metrics", &metrics) == 200 && metrics.find(ready_true) != std::string::npos;
   }));
 
-  json edit = service("shop", "reports");
-  edit["spec"]["tls"]["duration"] = "24h";
-  edit["spec"]["tls"]["renewBefore"] = "48h";
-  auto updated = api_->put("/apis/secureservice.io/v1alpha1/namespaces/shop/secureservices/reports", edit);
+  // A merge patch: a PUT of what was read would be a 409 if the operator wrote the status meanwhile.
+  auto updated = api_->patch("/apis/secureservice.io/v1alpha1/namespaces/shop/secureservices/reports",
+                             R"({"spec": {"tls": {"duration": "24h", "renewBefore": "48h"}}})",
+                             "application/merge-patch+json");
   ASSERT_EQ(updated.code, 200) << updated.body.dump();
   EXPECT_TRUE(eventually([&] { return condition(service("shop", "reports"), "Ready", "reason") == "InvalidSpec"; }))
       << describe_not_ready();
