@@ -57,8 +57,8 @@ Result<std::string> pod_namespace(const std::map<std::string, std::string>& env)
 
 int run_operator(const std::vector<std::string>& args, CommandContext& ctx) {
   std::string kubeconfig, health = ":8081", metrics_address = ":8443", lease_id = "secureservice-operator", lease_ns,
-                          lease_duration = "15s", renew_deadline = "10s", retry_period = "2s", workers = "2",
-                          qps = "0", burst = "30", log_format = "text", log_level = "info", grace = "30s";
+                          lease_duration = "15s", renew_deadline = "10s", retry_period = "2s", workers = "2", qps = "0",
+                          burst = "30", log_format = "text", log_level = "info", grace = "30s";
   std::string watch_namespaces, cluster_domain = "cluster.local", trust_domain = "cluster.local", ca_secret,
                                 ca_propagation = "5m", ca_overlap = "24h";
   std::string webhook_bind = ":9443", webhook_service, webhook_secret = "secureservice-operator-webhook-tls",

@@ -491,9 +491,9 @@ TEST_F(SecureServiceE2E, AnInvalidSpecTheCrdLetsThroughTurnsReadyFalseInStatusEv
   }));
 
   // A merge patch: a PUT of what was read would be a 409 if the operator wrote the status meanwhile.
-  auto updated = api_->patch("/apis/secureservice.io/v1alpha1/namespaces/shop/secureservices/reports",
-                             R"({"spec": {"tls": {"duration": "24h", "renewBefore": "48h"}}})",
-                             "application/merge-patch+json");
+  auto updated =
+      api_->patch("/apis/secureservice.io/v1alpha1/namespaces/shop/secureservices/reports",
+                  R"({"spec": {"tls": {"duration": "24h", "renewBefore": "48h"}}})", "application/merge-patch+json");
   ASSERT_EQ(updated.code, 200) << updated.body.dump();
   EXPECT_TRUE(eventually([&] { return condition(service("shop", "reports"), "Ready", "reason") == "InvalidSpec"; }))
       << describe_not_ready();

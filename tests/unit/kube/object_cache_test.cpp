@@ -38,13 +38,18 @@ TEST(ObjectCache, IndexesFollowUpdatesAndRemovals) {
   cache.upsert(object("a", "x", "1", "blue"));
   cache.upsert(object("b", "y", "1", "blue"));
   EXPECT_EQ(cache.by_index("team", "blue").size(), 2u);
+  EXPECT_THAT(cache.keys_by_index("team", "blue"), ::testing::UnorderedElementsAre("a/x", "b/y"));
   EXPECT_EQ(cache.list_namespace("a").size(), 1u);
+  EXPECT_THAT(cache.keys_by_index(kNamespaceIndex, "a"), ::testing::ElementsAre("a/x"));
   cache.upsert(object("a", "x", "2", "red"));
   EXPECT_EQ(cache.by_index("team", "blue").size(), 1u);
   EXPECT_EQ(cache.by_index("team", "red").size(), 1u);
+  EXPECT_THAT(cache.keys_by_index("team", "red"), ::testing::ElementsAre("a/x"));
   cache.remove("b/y");
   EXPECT_TRUE(cache.by_index("team", "blue").empty());
+  EXPECT_TRUE(cache.keys_by_index("team", "blue").empty());
   EXPECT_TRUE(cache.by_index("no-such-index", "x").empty());
+  EXPECT_TRUE(cache.keys_by_index("no-such-index", "x").empty());
 }
 
 TEST(ObjectCache, AnIndexAddedLaterCoversWhatIsAlreadyCached) {
@@ -96,18 +101,6 @@ TEST(ObjectCache, GivesBackExactlyWhatWasStored) {
   EXPECT_TRUE((*got)["numbers"][5].is_number_float());
   EXPECT_EQ(*cache.list().at(0), stored);
   EXPECT_EQ(*cache.remove("a/x"), stored);
-}
-
-TEST(ObjectCache, KeysByIndexNameTheIndexedObjects) {
-  ObjectCache cache;
-  cache.add_index("team", team_of);
-  cache.upsert(object("a", "x", "1", "blue"));
-  cache.upsert(object("b", "y", "1", "blue"));
-  cache.upsert(object("b", "z", "1", "red"));
-  EXPECT_THAT(cache.keys_by_index("team", "blue"), ::testing::UnorderedElementsAre("a/x", "b/y"));
-  EXPECT_THAT(cache.keys_by_index(kNamespaceIndex, "b"), ::testing::UnorderedElementsAre("b/y", "b/z"));
-  EXPECT_TRUE(cache.keys_by_index("team", "green").empty());
-  EXPECT_TRUE(cache.keys_by_index("no-such-index", "blue").empty());
 }
 
 TEST(ObjectCache, ClusterScopedObjectsAreKeyedByName) {
