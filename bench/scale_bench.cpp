@@ -9,6 +9,11 @@
 // operator is watched for SSO_SCALE_QUIET_SECONDS (default 30) without any change in the
 // cluster, and must make no write and use under 2% of one core.
 //
+// Issue #10 "A crowded cluster": after the first N, once more with SSO_SCALE_CROWDED
+// (default 30000) unrelated Secrets of 1 KiB created first, spread over the same namespaces:
+// the operator caches only its own labelled Secrets, so its peak RSS must stay under 150 MiB
+// and its time within 1.2 times that of the run without them.
+//
 // A plain main(), not Google Benchmark: it measures one whole system once. It prints MET or
 // MISSED for each target and exits non-zero only on a real error (no server, no operator, a
 // create refused).
@@ -19,6 +24,7 @@
 //   SSO_SCALE_QUIET_SECONDS=30       0 skips the quiet phase
 //   SSO_SCALE_TIMEOUT_SECONDS=300    how long to wait for all Ready before giving up on an N
 //   SSO_SCALE_CREATORS=8             client threads creating SecureServices
+//   SSO_SCALE_CROWDED=30000          unrelated Secrets for the crowded run; 0 skips it
 //   SSO_SCALE_OPERATOR_FLAGS="--kube-api-qps 50 --workers 4"   extra `run` flags (the last of
 //                                    a flag wins). Unset, the operator runs with its shipped
 //                                    defaults (no client-side rate limit, 2 workers).
@@ -37,6 +43,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <iterator>
 #include <map>
@@ -69,6 +76,7 @@ constexpr double kReadyTargetSeconds = 60;  // for 5,000
 constexpr double kRssTargetMiB = 150;
 constexpr double kRatioTarget = 2.2;
 constexpr double kQuietCpuTargetPercent = 2.0;
+constexpr double kCrowdedRatioTarget = 1.2;
 constexpr const char* kOperatorUser = "system:serviceaccount:secureservice-system:secureservice-operator";
 
 struct Config {
@@ -77,6 +85,7 @@ struct Config {
   int quiet_seconds = 30;
   int timeout_seconds = 300;
   int creators = 8;
+  int crowded = 30000;
   std::vector<std::string> operator_flags;
   std::string operator_bin = SSO_OPERATOR_BIN;
 };
@@ -104,6 +113,7 @@ Config read_config() {
   c.quiet_seconds = std::stoi(env_or("SSO_SCALE_QUIET_SECONDS", "30"));
   c.timeout_seconds = std::stoi(env_or("SSO_SCALE_TIMEOUT_SECONDS", "300"));
   c.creators = std::max(1, std::stoi(env_or("SSO_SCALE_CREATORS", "8")));
+  c.crowded = std::stoi(env_or("SSO_SCALE_CROWDED", "30000"));
   c.operator_flags = split(env_or("SSO_SCALE_OPERATOR_FLAGS", ""), ' ');
   c.operator_bin = env_or("SSO_OPERATOR_BIN", c.operator_bin);
   return c;
@@ -292,6 +302,37 @@ json secure_service(const std::string& ns, int i, int in_namespace) {
             {"mesh", {{"provider", "Istio"}}}}}};
 }
 
+// A Secret of about 1 KiB that no SecureService owns: another application's.
+json unrelated_secret(const std::string& ns, int i) {
+  return {{"apiVersion", "v1"},
+          {"kind", "Secret"},
+          {"metadata", {{"name", "other-" + std::to_string(i)}, {"namespace", ns}, {"labels", {{"app", "other"}}}}},
+          {"type", "Opaque"},
+          {"stringData", {{"config", std::string(1024, 'x')}}}};
+}
+
+// Creates objects 0..n-1 from `threads` client threads: `make(i)` gives the collection path
+// and the object. False, with the first refusal printed, when any create failed.
+bool create_all(const KubeTestServer& server, int n, int threads,
+                const std::function<std::pair<std::string, json>(int)>& make) {
+  std::atomic<int> next{0};
+  std::atomic<int> failed{0};
+  std::vector<std::thread> creators;
+  for (int t = 0; t < threads; ++t) {
+    creators.emplace_back([&] {
+      ApiTestClient api(server.url(), server.ca_pem(), server.admin_token());
+      for (int i = next++; i < n; i = next++) {
+        const auto [path, object] = make(i);
+        auto r = api.post(path, object);
+        if (r.code != 201 && failed++ == 0) std::cerr << "create " << path << ": HTTP " << r.code << " " << r.body.dump() << "\n";
+      }
+    });
+  }
+  for (auto& t : creators) t.join();
+  if (failed > 0) std::cerr << failed << " creates failed\n";
+  return failed == 0;
+}
+
 bool install_manifests(ApiTestClient& api, const std::string& file) {
   auto docs = sso::kube::read_manifests(read_file(file), file);
   if (!docs.ok()) {
@@ -310,6 +351,7 @@ bool install_manifests(ApiTestClient& api, const std::string& file) {
 
 struct Figures {
   int n = 0;
+  int unrelated_secrets = 0;
   bool all_ready = false;
   size_t ready = 0;
   double ready_seconds = 0;   // first create to all Ready (or to the timeout)
@@ -349,9 +391,10 @@ std::string describe_record(const sso::apiserver::RequestRecord& r) {
   return what;
 }
 
-std::optional<Figures> run_scale(const Config& config, int n, bool quiet) {
+std::optional<Figures> run_scale(const Config& config, int n, bool quiet, int unrelated_secrets) {
   Figures f;
   f.n = n;
+  f.unrelated_secrets = unrelated_secrets;
   auto started = KubeTestServer::start();
   if (!started.ok()) {
     std::cerr << "start the API test server: " << started.error().describe() << "\n";
@@ -374,6 +417,14 @@ std::optional<Figures> run_scale(const Config& config, int n, bool quiet) {
       return std::nullopt;
     }
   }
+
+  // Other applications' Secrets, there before the operator starts (its lists would see them).
+  if (unrelated_secrets > 0 &&
+      !create_all(*server, unrelated_secrets, config.creators, [&](int i) {
+        const std::string ns = ns_name(i % namespaces);
+        return std::make_pair("/api/v1/namespaces/" + ns + "/secrets", unrelated_secret(ns, i));
+      }))
+    return std::nullopt;
 
   // The operator's own identity, so that its requests can be told from ours in the log.
   const std::string token = "scale-bench-operator-token";
@@ -439,31 +490,16 @@ std::optional<Figures> run_scale(const Config& config, int n, bool quiet) {
   const double self_cpu_before = self_cpu_seconds();
 
   // Create them all at once, from several client threads.
-  std::atomic<int> next{0};
-  std::atomic<int> failed{0};
-  std::vector<std::thread> creators;
   const auto t0 = Clock::now();
-  for (int t = 0; t < config.creators; ++t) {
-    creators.emplace_back([&] {
-      ApiTestClient api(server->url(), server->ca_pem(), server->admin_token());
-      for (int i = next++; i < n; i = next++) {
-        const std::string ns = ns_name(i / config.per_namespace);
-        auto r = api.post(
-            "/apis/secureservice.io/v1alpha1/namespaces/" + ns + "/secureservices",
-            secure_service(ns, i % config.per_namespace,
-                           std::min(config.per_namespace, n - i / config.per_namespace * config.per_namespace)));
-        if (r.code != 201) {
-          if (failed++ == 0) std::cerr << "create: HTTP " << r.code << " " << r.body.dump() << "\n";
-        }
-      }
-    });
-  }
-  for (auto& t : creators) t.join();
+  const bool created = create_all(*server, n, config.creators, [&](int i) {
+    const std::string ns = ns_name(i / config.per_namespace);
+    return std::make_pair(
+        "/apis/secureservice.io/v1alpha1/namespaces/" + ns + "/secureservices",
+        secure_service(ns, i % config.per_namespace,
+                       std::min(config.per_namespace, n - i / config.per_namespace * config.per_namespace)));
+  });
   f.create_seconds = std::chrono::duration<double>(Clock::now() - t0).count();
-  if (failed > 0) {
-    std::cerr << failed << " creates failed\n";
-    return std::nullopt;
-  }
+  if (!created) return std::nullopt;
 
   // Progress every 10 s, so that a slow run shows its rate.
   const auto deadline = t0 + std::chrono::seconds(config.timeout_seconds);
@@ -566,6 +602,35 @@ std::string load_average() {
 
 const char* verdict(bool met) { return met ? "MET" : "MISSED"; }
 
+void print_run(const Figures& f) {
+  const int n = f.n;
+  std::printf("N=%d%s: %s in %.1f s (%zu/%d Ready; creates took %.1f s; load average then %s)\n", n,
+              f.unrelated_secrets > 0 ? " crowded" : "", f.all_ready ? "all Ready" : "NOT all Ready", f.ready_seconds,
+              f.ready, n, f.create_seconds, load_average().c_str());
+  std::printf(
+      "  operator: peak RSS %.1f MiB, CPU %.1f s (%.0f%% of one core); this process (API test server, "
+      "creators): CPU %.1f s\n",
+      f.peak_rss_kib / 1024.0, f.operator_cpu_seconds, 100 * f.operator_cpu_seconds / f.ready_seconds,
+      f.bench_cpu_seconds);
+  std::printf("  operator requests: %zu (%.2f per SecureService, %zu answered >= 400); by verb per SecureService:",
+              f.requests, static_cast<double>(f.requests) / n, f.errors);
+  for (const auto& [verb, count] : f.requests_by_verb) std::printf(" %s %.2f", verb.c_str(), double(count) / n);
+  std::printf("\n");
+  std::printf("  cached objects per SecureService (JSON bytes, of which managedFields):");
+  for (const auto& o : f.object_sizes) std::printf(" %s %zu (%zu)", o.kind.c_str(), o.bytes, o.managed_fields_bytes);
+  std::printf("\n");
+  for (const auto& [what, count] : f.requests_by_verb_resource)
+    std::printf("    %-50s %8zu  %.3f per SecureService\n", what.c_str(), count, double(count) / n);
+  if (f.quiet_measured) {
+    std::printf("  settled %.1f s after all Ready (no request for 5 s, queues empty, no worker busy)\n",
+                f.settle_seconds);
+    std::printf("  quiet (%d Ready, no changes, %.0f s): %zu requests, %zu writes, CPU %.2f%% of one core\n", n,
+                f.quiet_seconds, f.quiet_requests, f.quiet_writes, f.quiet_cpu_percent);
+    for (const auto& [what, count] : f.quiet_by_verb_resource) std::printf("    %-50s %8zu\n", what.c_str(), count);
+  }
+  std::fflush(stdout);
+}
+
 }  // namespace
 
 int main() {
@@ -580,57 +645,52 @@ int main() {
   }
   std::vector<Figures> runs;
   bool quiet_done = false;
-  for (size_t i = 0; i < config.counts.size(); ++i) {
-    const int n = config.counts[i];
+  // The counts, with the crowded run right after the plain run of the first, so that the two
+  // it compares meet the machine in the same state.
+  std::vector<std::pair<int, int>> plan;  // {N, unrelated Secrets}
+  for (int n : config.counts) {
+    plan.emplace_back(n, 0);
+    if (config.crowded > 0 && plan.size() == 1) plan.emplace_back(n, config.crowded);
+  }
+  const bool has_5000 = std::find(config.counts.begin(), config.counts.end(), 5000) != config.counts.end();
+  for (size_t i = 0; i < plan.size(); ++i) {
+    const auto [n, unrelated] = plan[i];
     // The quiet phase runs once: on N=5000 when it is among the counts, else on the first N.
-    const bool has_5000 = std::find(config.counts.begin(), config.counts.end(), 5000) != config.counts.end();
-    const bool quiet = !quiet_done && (has_5000 ? n == 5000 : i == 0);
+    const bool quiet = !quiet_done && unrelated == 0 && (has_5000 ? n == 5000 : i == 0);
     // The machines are shared: the load says how much of the 2 cores the run really had.
     std::cout << "N=" << n << ": creating " << n << " SecureServices in "
-              << (n + config.per_namespace - 1) / config.per_namespace << " namespaces (load average " << load_average()
-              << ")" << std::endl;
-    auto f = run_scale(config, n, quiet);
+              << (n + config.per_namespace - 1) / config.per_namespace << " namespaces";
+    if (unrelated > 0) std::cout << ", with " << unrelated << " unrelated Secrets of 1 KiB there first";
+    std::cout << " (load average " << load_average() << ")" << std::endl;
+    auto f = run_scale(config, n, quiet, unrelated);
     if (!f) return 1;
     quiet_done = quiet_done || f->quiet_measured;
-    std::printf("N=%d: %s in %.1f s (%zu/%d Ready; creates took %.1f s; load average then %s)\n", n,
-                f->all_ready ? "all Ready" : "NOT all Ready", f->ready_seconds, f->ready, n, f->create_seconds,
-                load_average().c_str());
-    std::printf(
-        "  operator: peak RSS %.1f MiB, CPU %.1f s (%.0f%% of one core); this process (API test server, "
-        "creators): CPU %.1f s\n",
-        f->peak_rss_kib / 1024.0, f->operator_cpu_seconds, 100 * f->operator_cpu_seconds / f->ready_seconds,
-        f->bench_cpu_seconds);
-    std::printf("  operator requests: %zu (%.2f per SecureService, %zu answered >= 400); by verb per SecureService:",
-                f->requests, static_cast<double>(f->requests) / n, f->errors);
-    for (const auto& [verb, count] : f->requests_by_verb) std::printf(" %s %.2f", verb.c_str(), double(count) / n);
-    std::printf("\n");
-    std::printf("  cached objects per SecureService (JSON bytes, of which managedFields):");
-    for (const auto& o : f->object_sizes) std::printf(" %s %zu (%zu)", o.kind.c_str(), o.bytes, o.managed_fields_bytes);
-    std::printf("\n");
-    for (const auto& [what, count] : f->requests_by_verb_resource)
-      std::printf("    %-50s %8zu  %.3f per SecureService\n", what.c_str(), count, double(count) / n);
-    if (f->quiet_measured) {
-      std::printf("  settled %.1f s after all Ready (no request for 5 s, queues empty, no worker busy)\n",
-                  f->settle_seconds);
-      std::printf("  quiet (%d Ready, no changes, %.0f s): %zu requests, %zu writes, CPU %.2f%% of one core\n", n,
-                  f->quiet_seconds, f->quiet_requests, f->quiet_writes, f->quiet_cpu_percent);
-      for (const auto& [what, count] : f->quiet_by_verb_resource) std::printf("    %-50s %8zu\n", what.c_str(), count);
-    }
-    std::fflush(stdout);
+    print_run(*f);
     runs.push_back(*f);
   }
 
   std::printf("\nTargets:\n");
+  std::vector<Figures> plain;
   for (const auto& f : runs) {
-    if (f.n == 5000)
+    if (f.unrelated_secrets == 0) plain.push_back(f);
+    if (f.n == 5000 && f.unrelated_secrets == 0)
       std::printf("  %-6s all 5,000 Ready within %.0f s: %.1f s%s\n", verdict(f.all_ready && f.ready_seconds <= 60),
                   kReadyTargetSeconds, f.ready_seconds, f.all_ready ? "" : " (timed out)");
-    std::printf("  %-6s N=%d operator peak RSS under %.0f MiB: %.1f MiB\n", verdict(f.peak_rss_kib / 1024.0 < 150), f.n,
-                kRssTargetMiB, f.peak_rss_kib / 1024.0);
+    std::printf("  %-6s N=%d%s operator peak RSS under %.0f MiB: %.1f MiB\n", verdict(f.peak_rss_kib / 1024.0 < 150),
+                f.n, f.unrelated_secrets > 0 ? " crowded" : "", kRssTargetMiB, f.peak_rss_kib / 1024.0);
   }
-  if (runs.size() >= 2) {
-    const auto& a = runs.front();
-    const auto& b = runs.back();
+  for (const auto& c : runs) {
+    if (c.unrelated_secrets == 0 || plain.empty()) continue;
+    const auto& base = plain.front();
+    const double ratio = c.ready_seconds / base.ready_seconds;
+    const bool valid = c.all_ready && base.all_ready;
+    std::printf("  %-6s N=%d with %d unrelated Secrets within %.1f times the time without: %.2f (%.1f s, %.1f s)%s\n",
+                verdict(valid && ratio <= kCrowdedRatioTarget), c.n, c.unrelated_secrets, kCrowdedRatioTarget, ratio,
+                c.ready_seconds, base.ready_seconds, valid ? "" : " (a run timed out)");
+  }
+  if (plain.size() >= 2) {
+    const auto& a = plain.front();
+    const auto& b = plain.back();
     const double ratio = b.ready_seconds / a.ready_seconds;
     const bool valid = a.all_ready && b.all_ready;
     std::printf("  %-6s time ratio N=%d / N=%d under %.1f: %.2f%s\n", verdict(valid && ratio < kRatioTarget), b.n, a.n,
