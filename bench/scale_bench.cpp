@@ -57,9 +57,8 @@
 #include <unordered_set>
 #include <vector>
 
-#include <cpprest/http_client.h>
-
 #include "api_test_client.hpp"
+#include "http_get.hpp"
 #include "kube/free_port.hpp"
 #include "kube/manifest_yaml.hpp"
 #include "kube_test_server.hpp"
@@ -69,6 +68,7 @@ namespace {
 
 using nlohmann::json;
 using sso::testing::ApiTestClient;
+using sso::testing::http_get;
 using sso::testing::KubeTestServer;
 using Clock = std::chrono::steady_clock;
 
@@ -198,23 +198,8 @@ class OperatorProcess {
   pid_t pid_ = -1;
 };
 
-std::string http_body(uint16_t port, const std::string& path) {
-  try {
-    web::http::client::http_client client("http://127.0.0.1:" + std::to_string(port));
-    auto res = client.request(web::http::methods::GET, path).get();
-    return res.status_code() == 200 ? res.extract_string().get() : std::string();
-  } catch (const std::exception&) {
-    return "";
-  }
-}
-
-int http_code(uint16_t port, const std::string& path) {
-  try {
-    web::http::client::http_client client("http://127.0.0.1:" + std::to_string(port));
-    return client.request(web::http::methods::GET, path).get().status_code();
-  } catch (const std::exception&) {
-    return 0;
-  }
+std::string local_url(uint16_t port, const std::string& path) {
+  return "http://127.0.0.1:" + std::to_string(port) + path;
 }
 
 // Counts the SecureServices whose Ready condition is True, from a watch on the server's own
@@ -324,7 +309,8 @@ bool create_all(const KubeTestServer& server, int n, int threads,
       for (int i = next++; i < n; i = next++) {
         const auto [path, object] = make(i);
         auto r = api.post(path, object);
-        if (r.code != 201 && failed++ == 0) std::cerr << "create " << path << ": HTTP " << r.code << " " << r.body.dump() << "\n";
+        if (r.code != 201 && failed++ == 0)
+          std::cerr << "create " << path << ": HTTP " << r.code << " " << r.body.dump() << "\n";
       }
     });
   }
@@ -419,8 +405,7 @@ std::optional<Figures> run_scale(const Config& config, int n, bool quiet, int un
   }
 
   // Other applications' Secrets, there before the operator starts (its lists would see them).
-  if (unrelated_secrets > 0 &&
-      !create_all(*server, unrelated_secrets, config.creators, [&](int i) {
+  if (unrelated_secrets > 0 && !create_all(*server, unrelated_secrets, config.creators, [&](int i) {
         const std::string ns = ns_name(i % namespaces);
         return std::make_pair("/api/v1/namespaces/" + ns + "/secrets", unrelated_secret(ns, i));
       }))
@@ -465,7 +450,7 @@ std::optional<Figures> run_scale(const Config& config, int n, bool quiet, int un
   }
   // Ready: caches synced and the cluster CA minted, so that the clock measures the services.
   const auto ready_deadline = Clock::now() + std::chrono::seconds(60);
-  while (http_code(static_cast<uint16_t>(*port), "/readyz") != 200) {
+  while (http_get(local_url(*port, "/readyz")).code != 200) {
     if (!op.running() || Clock::now() > ready_deadline) {
       std::cerr << "the operator did not become ready; its log: " << log << "\n";
       return std::nullopt;
@@ -555,8 +540,9 @@ std::optional<Figures> run_scale(const Config& config, int n, bool quiet, int un
     // left to do, but they still take CPU: idle also means empty queues and no worker busy.
     auto idle = [&] {
       if (!metrics_port.ok()) return true;
-      const std::string text = http_body(static_cast<uint16_t>(*metrics_port), "/metrics");
-      if (text.empty()) return false;
+      const auto scrape = http_get(local_url(*metrics_port, "/metrics"));
+      if (scrape.code != 200) return false;
+      const std::string& text = scrape.body;
       std::istringstream in(text);
       for (std::string line; std::getline(in, line);) {
         if (line.rfind("workqueue_depth{", 0) != 0 && line.rfind("controller_runtime_active_workers{", 0) != 0)

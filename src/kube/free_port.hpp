@@ -14,4 +14,7 @@ namespace sso::kube {
 // the listener binds it. Another process may still take the port first, but none is handed it.
 [[nodiscard]] Result<uint16_t> find_free_port(const std::string& host);
 
+// Whether a TCP socket can bind `port` on `host` (as find_free_port reads `host`) now.
+bool port_is_free(const std::string& host, uint16_t port);
+
 }  // namespace sso::kube

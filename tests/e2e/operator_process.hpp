@@ -1,11 +1,7 @@
 #pragma once
 
 // Helpers for tests that run the operator binary against the API test server.
-#include <arpa/inet.h>
 #include <gmock/gmock.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <memory>
 #include <string>
@@ -26,22 +22,12 @@ inline int http_code(uint16_t port, const std::string& path, std::string* body =
 }
 
 // Two consecutive free ports (probes, metrics): the operator's flags take fixed addresses, as
-// a pod's would. Ports the system hands out for port 0, so that test processes run in
-// parallel do not collide (a pid-based range did).
+// a pod's would. From kube::find_free_port: random, below the ephemeral range, so that test
+// processes run in parallel do not collide (a pid-based range did).
 inline uint16_t free_port_pair() {
-  auto bindable = [](uint16_t port) {
-    const int fd = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(port);
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    const bool ok = fd >= 0 && bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
-    if (fd >= 0) close(fd);
-    return ok;
-  };
   for (int attempt = 0; attempt < 100; ++attempt) {
     auto port = kube::find_free_port("127.0.0.1");
-    if (port.ok() && *port < 65535 && bindable(static_cast<uint16_t>(*port + 1))) return *port;
+    if (port.ok() && *port < 65535 && kube::port_is_free("127.0.0.1", static_cast<uint16_t>(*port + 1))) return *port;
   }
   ADD_FAILURE() << "no two consecutive free ports on 127.0.0.1";
   return 0;
