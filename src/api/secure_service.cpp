@@ -232,6 +232,7 @@ void read_tls(const json& spec, SecureService& out, Problems& problems) {
       t.mount_path.find("/../") != std::string::npos || t.mount_path.ends_with("/.."))
     problems.add("spec.tls.mountPath",
                  "Invalid value: \"" + t.mount_path + "\": must be an absolute path without '..'");
+  t.restart_on_renewal = bool_or(tls, "restartOnRenewal", "spec.tls.restartOnRenewal", problems, false);
 }
 
 void read_clients(const json& spec, SecureService& out, Problems& problems) {

@@ -70,6 +70,9 @@ struct TlsSpec {
   bool pkcs12 = false;
   std::optional<SecretKeyRef> pkcs12_password;  // required when pkcs12 is enabled
   std::string mount_path = std::string(kDefaultMountPath);
+  // Roll the selected Deployments, StatefulSets and DaemonSets after each re-issuance, for
+  // programs that read their certificate only at start.
+  bool restart_on_renewal = false;
   bool operator==(const TlsSpec&) const = default;
 };
 

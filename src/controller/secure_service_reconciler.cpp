@@ -6,6 +6,7 @@
 #include "controller/identity_secret.hpp"
 #include "controller/object_writer.hpp"
 #include "controller/owned_object.hpp"
+#include "controller/workload_restart.hpp"
 #include "kube/api_error.hpp"
 #include "kube/resource.hpp"
 #include "kube/secret_data.hpp"
@@ -297,6 +298,41 @@ void SecureServiceReconciler::reconcile_identity(const api::SecureService& servi
       CertificateStatus{leaf.serial_hex(),         leaf.not_before(), leaf.not_after(), plan->renewal_time,
                         leaf.fingerprint_sha256(), leaf.issuer(),     plan->revision};
   out.requeue_by(plan->renewal_time);
+  if (service.tls.restart_on_renewal) restart_workloads(service, object, plan->revision, leaf.serial_hex(), out);
+}
+
+void SecureServiceReconciler::restart_workloads(const api::SecureService& service, const json& object, int64_t revision,
+                                                const std::string& serial, Outcome& out) {
+  // The status records the revision restarted for: written after the restarts, so a crash or
+  // a failed patch in between leaves them due, and the next reconcile finishes them.
+  std::optional<int64_t> restarted_for;
+  const json status = object.value("status", json::object());
+  if (status.is_object() && status.contains("certificate") && status["certificate"].is_object()) {
+    const json& recorded = status["certificate"].value("restartedForRevision", json());
+    if (recorded.is_number_integer()) restarted_for = recorded.get<int64_t>();
+  }
+  out.certificate_status->restarted_for_revision = restarted_for.value_or(revision);
+  if (!restart_due(restarted_for, revision)) return;
+  WorkloadRestarts restarts = restart_selected_workloads(d_.client, service.ns, service.selector, revision);
+  std::string names;
+  for (const auto& name : restarts.restarted) names += (names.empty() ? "" : ", ") + name;
+  if (!restarts.restarted.empty())
+    d_.events.record(object, kube::EventType::kNormal, "WorkloadsRestarted",
+                     "restarted " + names + " for certificate " + serial + " (revision " + std::to_string(revision) +
+                         ", spec.tls.restartOnRenewal)");
+  if (restarts.error) {
+    d_.events.record(object, kube::EventType::kWarning, "RestartFailed",
+                     "restarting the workloads spec.selector selects for certificate revision " +
+                         std::to_string(revision) + ": " + restarts.error->describe() + "; retrying");
+    out.fail(std::move(*restarts.error));
+    return;  // still due: the status keeps the revision restarted for before
+  }
+  if (restarts.restarted.empty())
+    d_.events.record(object, kube::EventType::kNormal, "NoWorkloadsRestarted",
+                     "certificate " + serial + " (revision " + std::to_string(revision) +
+                         ") was issued and no Deployment, StatefulSet or DaemonSet of " + service.ns +
+                         " has a pod template spec.selector selects");
+  out.certificate_status->restarted_for_revision = revision;
 }
 
 void SecureServiceReconciler::reconcile_policies(const api::SecureService& service, const json& object, Outcome& out) {

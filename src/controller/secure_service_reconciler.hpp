@@ -53,6 +53,8 @@ class SecureServiceReconciler {
   Result<kube::ReconcileResult> finalize(const nlohmann::json& object);
   Status ensure_finalizer(const nlohmann::json& object);
   void reconcile_identity(const api::SecureService& service, const nlohmann::json& object, Outcome& out);
+  void restart_workloads(const api::SecureService& service, const nlohmann::json& object, int64_t revision,
+                         const std::string& serial, Outcome& out);
   void reconcile_policies(const api::SecureService& service, const nlohmann::json& object, Outcome& out);
   void reconcile_trust_bundle(const api::SecureService& service, Outcome& out);
   Status sync_mesh(const api::SecureService& service, const nlohmann::json& object,

@@ -52,6 +52,8 @@ json build_status(const json& current_status, int64_t generation, const std::vec
                           {"fingerprintSHA256", certificate->fingerprint_sha256},
                           {"issuer", certificate->issuer},
                           {"revision", certificate->revision}};
+    if (certificate->restarted_for_revision)
+      out["certificate"]["restartedForRevision"] = *certificate->restarted_for_revision;
   } else if (current_status.is_object() && current_status.contains("certificate")) {
     out["certificate"] = current_status["certificate"];  // keep what is known when issuing failed
   }

@@ -33,6 +33,7 @@ struct CertificateStatus {
   std::string fingerprint_sha256;
   std::string issuer;
   int64_t revision = 0;
+  std::optional<int64_t> restarted_for_revision;  // with spec.tls.restartOnRenewal only
 };
 
 // The new status: Kubernetes condition conventions (metav1.Condition; meta.SetStatusCondition):

@@ -618,6 +618,9 @@ TEST(ChartRbac, GrantsExactlyTheAuditedRules) {
       {"policy.linkerd.io/servers[]", mesh},
       {"policy.linkerd.io/meshtlsauthentications[]", mesh},
       {"policy.linkerd.io/authorizationpolicies[]", mesh},
+      {"apps/deployments[]", {"list", "patch"}},
+      {"apps/statefulsets[]", {"list", "patch"}},
+      {"apps/daemonsets[]", {"list", "patch"}},
   };
   EXPECT_EQ(rules_of(r.one("ClusterRole", "secureservice-operator")), controller);
   const RuleSet cluster = {

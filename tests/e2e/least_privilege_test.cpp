@@ -22,6 +22,7 @@
 
 #include "kube/manifest_yaml.hpp"
 #include "operator_process.hpp"
+#include "workload_fixtures.hpp"
 
 namespace sso::testing {
 namespace {
@@ -41,6 +42,13 @@ const std::vector<std::string> kMeshLists = {"/apis/security.istio.io/v1/namespa
                                              "/apis/policy.linkerd.io/v1beta3/namespaces/shop/servers",
                                              "/apis/policy.linkerd.io/v1alpha1/namespaces/shop/meshtlsauthentications",
                                              "/apis/policy.linkerd.io/v1alpha1/namespaces/shop/authorizationpolicies"};
+// What the SecureService "rolling" (spec.tls.restartOnRenewal) selects: kind, resource, name.
+struct RollingWorkload {
+  std::string kind, resource, name;
+};
+const std::vector<RollingWorkload> kRollingWorkloads = {{"Deployment", "deployments", "rolling-api"},
+                                                        {"StatefulSet", "statefulsets", "rolling-store"},
+                                                        {"DaemonSet", "daemonsets", "rolling-agent"}};
 constexpr const char* kManaged = "?labelSelector=app.kubernetes.io%2Fmanaged-by%3Dsecureservice-operator";
 
 std::vector<json> read_yaml(const std::string& text, const std::string& source) {
@@ -315,6 +323,7 @@ struct Seen {
   std::string intruder_token;  // bound to nothing
   int poke = 0;
   int polls = 0;
+  bool reissue_requested = false;
 };
 
 // Annotates the SecureServices: an update event for each, which the operator reconciles.
@@ -424,6 +433,26 @@ std::vector<Step> scenario(std::shared_ptr<Seen> seen) {
          return true;
        },
        std::chrono::milliseconds(4000)},
+      {"restarts the Deployments, StatefulSets and DaemonSets a SecureService selects when it re-issues",
+       [](ChartCluster& c) {
+         c.create(secure_service("rolling", {{"restartOnRenewal", true}}));
+         for (const auto& w : kRollingWorkloads) c.create(workload(w.kind, "shop", w.name, {{"app", "rolling"}}));
+       },
+       [=](ChartCluster& c) {
+         const json s = c.get(service_path("shop", "rolling"));
+         const json status = s.is_object() ? s.value("status", json::object()) : json::object();
+         const json certificate = status.value("certificate", json::object());
+         if (!seen->reissue_requested && certificate.value("restartedForRevision", 0) == 1) {
+           c.patch(service_path("shop", "rolling"), {{"spec", {{"tls", {{"dnsNames", {"rolling.example.com"}}}}}}});
+           seen->reissue_requested = true;
+         }
+         if (!seen->reissue_requested) return false;
+         for (const auto& w : kRollingWorkloads)
+           if (certificate_revision_of(c.get("/apis/apps/v1/namespaces/shop/" + w.resource + "/" + w.name)) != "2")
+             return false;
+         return true;
+       },
+       std::chrono::milliseconds(3000)},
       {"records Events on its Secrets and on the SecureServices",
        {},
        [](ChartCluster& c) {

@@ -35,6 +35,8 @@ ResourceRegistry::ResourceRegistry() {
       builtin("", "v1", "serviceaccounts", "serviceaccount", "ServiceAccount", true, {"sa"}, false, false),
       builtin("", "v1", "events", "event", "Event", true, {"ev"}, false, false),
       builtin("apps", "v1", "deployments", "deployment", "Deployment", true, {"deploy"}, true),
+      builtin("apps", "v1", "statefulsets", "statefulset", "StatefulSet", true, {"sts"}, true),
+      builtin("apps", "v1", "daemonsets", "daemonset", "DaemonSet", true, {"ds"}, true),
       builtin("networking.k8s.io", "v1", "networkpolicies", "networkpolicy", "NetworkPolicy", true, {"netpol"}),
       builtin("coordination.k8s.io", "v1", "leases", "lease", "Lease", true),
       builtin("policy", "v1", "poddisruptionbudgets", "poddisruptionbudget", "PodDisruptionBudget", true, {"pdb"},

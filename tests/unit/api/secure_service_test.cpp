@@ -36,6 +36,7 @@ TEST(SecureServiceParse, AppliesTheDefaultsTheCrdDeclares) {
   EXPECT_EQ(parsed->tls.key.size, 256);
   EXPECT_EQ(parsed->tls.rotation_policy, RotationPolicy::kAlways);
   EXPECT_EQ(parsed->tls.mount_path, "/etc/secureservice/tls");
+  EXPECT_FALSE(parsed->tls.restart_on_renewal);
   EXPECT_TRUE(parsed->network_policy_enabled);
   EXPECT_FALSE(parsed->restrict_egress);
   EXPECT_TRUE(parsed->allow_dns);
@@ -53,7 +54,7 @@ TEST(SecureServiceParse, ReadsEveryField) {
     "tls": {"mode": "Server", "secretName": "pay-cert", "dnsNames": ["pay.example.com"], "duration": "48h",
             "renewBefore": "12h", "privateKey": {"algorithm": "RSA", "size": 3072, "rotationPolicy": "Never"},
             "keystores": {"pkcs12": {"enabled": true, "passwordSecretRef": {"name": "p12", "key": "password"}}},
-            "mountPath": "/tls"},
+            "mountPath": "/tls", "restartOnRenewal": true},
     "issuer": {"caSecretRef": {"name": "my-ca"}},
     "allowedClients": [{"secureService": "checkout", "namespace": "front", "ports": [8443]},
                        {"podSelector": {"matchLabels": {"role": "monitor"}}}],
@@ -77,6 +78,7 @@ TEST(SecureServiceParse, ReadsEveryField) {
   EXPECT_TRUE(s.tls.pkcs12);
   EXPECT_EQ(s.tls.pkcs12_password, (SecretKeyRef{"p12", "password"}));
   EXPECT_EQ(s.tls.mount_path, "/tls");
+  EXPECT_TRUE(s.tls.restart_on_renewal);
   ASSERT_TRUE(s.ca_secret_ref.has_value());
   EXPECT_EQ(s.ca_secret_ref->ns, "shop");  // defaults to the SecureService's namespace
   EXPECT_EQ(s.ca_secret_ref->name, "my-ca");
@@ -140,6 +142,7 @@ INSTANTIATE_TEST_SUITE_P(
                 "spec.tls.privateKey.size"},
         BadCase{"UnknownMode", R"({"tls": {"mode": "Client"}})", "spec.tls.mode"},
         BadCase{"RelativeMountPath", R"({"tls": {"mountPath": "tls"}})", "spec.tls.mountPath"},
+        BadCase{"RestartOnRenewalNotABoolean", R"({"tls": {"restartOnRenewal": "yes"}})", "spec.tls.restartOnRenewal"},
         BadCase{"BadDnsName", R"({"tls": {"dnsNames": ["Not_A_Name"]}})", "spec.tls.dnsNames[0]"},
         BadCase{"KeystoreWithoutPassword", R"({"tls": {"keystores": {"pkcs12": {"enabled": true}}}})",
                 "spec.tls.keystores.pkcs12.passwordSecretRef"},

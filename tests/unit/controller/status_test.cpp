@@ -117,6 +117,9 @@ TEST(BuildStatus, WritesTheCertificate) {
                                          {"fingerprintSHA256", "AB:CD"},
                                          {"issuer", "CN=cluster CA"},
                                          {"revision", 3}}));
+  // Recorded only for a SecureService with spec.tls.restartOnRenewal.
+  cert.restarted_for_revision = 2;
+  EXPECT_EQ(build_status(nullptr, 1, all_true(), cert, fixed_now())["certificate"]["restartedForRevision"], 2);
 }
 
 TEST(BuildStatus, KeepsTheKnownCertificateWhenNoneIsGiven) {
