@@ -30,6 +30,10 @@ inline constexpr std::string_view kManagedByLabel = "app.kubernetes.io/managed-b
 inline constexpr std::string_view kManagedByValue = "secureservice-operator";
 inline constexpr std::string_view kNameLabel = "secureservice.io/name";
 inline constexpr std::string_view kFinalizer = "secureservice.io/finalizer";
+// A request to revoke the SecureService's current certificate, set by `secureservice-operator
+// revoke` or `kubectl annotate`: the value is an RFC 5280 reason ("keyCompromise"), empty for
+// unspecified. The operator answers it once, then removes it.
+inline constexpr const char* kRevokeAnnotation = "secureservice.io/revoke";
 
 inline constexpr std::string_view kDefaultMountPath = "/etc/secureservice/tls";
 inline constexpr std::chrono::hours kDefaultDuration{2160};

@@ -32,6 +32,7 @@ int run_cert_inspect(const std::vector<std::string>& args, CommandContext& ctx);
 int run_check(const std::vector<std::string>& args, CommandContext& ctx);
 int run_operator(const std::vector<std::string>& args, CommandContext& ctx);
 int run_render(const std::vector<std::string>& args, CommandContext& ctx);
+int run_revoke(const std::vector<std::string>& args, CommandContext& ctx);
 
 // Dispatches argv (without the program name) to a command.
 int run_command(const std::vector<std::string>& args, CommandContext& ctx);

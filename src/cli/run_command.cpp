@@ -21,6 +21,7 @@ constexpr const char* kUsage =
     "  cert inspect   show what a certificate, PEM file or TLS Secret manifest holds\n"
     "  check          decide, offline, whether the pod admission webhook admits pods and workloads\n"
     "  render         print what the operator would write for SecureService manifests, offline\n"
+    "  revoke         revoke a SecureService's certificate (the operator issues a new one)\n"
     "  run            run the operator against a cluster\n"
     "  version        print the version\n"
     "\n"
@@ -57,6 +58,7 @@ int run_command(const std::vector<std::string>& args, CommandContext& ctx) {
   if (first == "run") return run_operator(rest, ctx);
   if (first == "render") return run_render(rest, ctx);
   if (first == "check") return run_check(rest, ctx);
+  if (first == "revoke") return run_revoke(rest, ctx);
   if (auto code = subcommand("ca", "create", run_ca_create)) return *code;
   if (auto code = subcommand("cert", "inspect", run_cert_inspect)) return *code;
   ctx.err << "secureservice-operator: unknown command \"" << first << "\" (see 'secureservice-operator --help')\n";

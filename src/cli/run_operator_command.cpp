@@ -60,7 +60,7 @@ int run_operator(const std::vector<std::string>& args, CommandContext& ctx) {
                           lease_duration = "15s", renew_deadline = "10s", retry_period = "2s", workers = "2", qps = "0",
                           burst = "30", log_format = "text", log_level = "info", grace = "30s";
   std::string watch_namespaces, cluster_domain = "cluster.local", trust_domain = "cluster.local", ca_secret,
-                                ca_propagation = "5m", ca_overlap = "24h";
+                                ca_propagation = "5m", ca_overlap = "24h", crl_validity = "168h";
   std::string webhook_bind = ":9443", webhook_service, webhook_secret = "secureservice-operator-webhook-tls",
               webhook_config = "secureservice-operator";
   bool leader_elect = false, metrics_secure = true;
@@ -98,6 +98,8 @@ int run_operator(const std::vector<std::string>& args, CommandContext& ctx) {
   flags.add_string("ca-rotation-propagation", 0, &ca_propagation,
                    "how long a new CA is trusted before it signs (kubelet must refresh mounted Secrets first)");
   flags.add_string("ca-rotation-overlap", 0, &ca_overlap, "how long the previous CA stays trusted after a rotation");
+  flags.add_string("ca-crl-validity", 0, &crl_validity,
+                   "how long each CRL the cluster CA signs is valid (its nextUpdate); re-signed at half that");
   flags.add_string("webhook-bind-address", 0, &webhook_bind,
                    "address of the HTTPS admission webhooks (\"0\" turns them off)");
   flags.add_string("webhook-service", 0, &webhook_service,
@@ -141,6 +143,9 @@ int run_operator(const std::vector<std::string>& args, CommandContext& ctx) {
     SSO_ASSIGN_OR_RETURN(auto overlap, duration_flag("ca-rotation-overlap", ca_overlap));
     operator_options.ca.propagation = std::chrono::duration_cast<std::chrono::seconds>(propagation);
     operator_options.ca.overlap = std::chrono::duration_cast<std::chrono::seconds>(overlap);
+    SSO_ASSIGN_OR_RETURN(auto crl, duration_flag("ca-crl-validity", crl_validity));
+    if (crl < std::chrono::seconds(2)) return invalid_argument("--ca-crl-validity: must be at least 2s");
+    operator_options.ca.crl_validity = std::chrono::duration_cast<std::chrono::seconds>(crl);
     operator_options.settings = {cluster_domain, trust_domain};
     for (size_t start = 0; start < watch_namespaces.size();) {
       size_t comma = watch_namespaces.find(',', start);

@@ -60,4 +60,21 @@ Result<kube::ReconcileResult> CaReconciler::reconcile(const std::string& /*key*/
   return result;
 }
 
+Result<bool> CaReconciler::revoke(const std::string& serial, pki::RevocationReason reason) {
+  const TimePoint now = d_.clock.now();
+  // From the informer (no get is granted on the CA Secret): a stale copy makes the update a
+  // Conflict, retried by the caller.
+  const kube::ObjectPtr current = d_.secrets.get(kube::object_key(ns_, name_));
+  if (!current)
+    return unavailable("revoke " + serial + ": the cluster CA Secret " + ns_ + "/" + name_ + " is not loaded yet");
+  SSO_ASSIGN_OR_RETURN(const CaSecretStep step, revoke_in_ca_secret(*current, serial, reason, options_, now));
+  if (!step.secret) return false;
+  SSO_ASSIGN_OR_RETURN(const json written, d_.client.update(kube::resources::secrets(), *step.secret),
+                       "revoke " + serial + ": update the cluster CA Secret " + ns_ + "/" + name_);
+  d_.events.record(written, kube::EventType::kNormal, step.reason, step.message);
+  SSO_ASSIGN_OR_RETURN(auto loaded, load_ca_secret(written, now), "load the cluster CA " + ns_ + "/" + name_);
+  if (d_.source.set(std::make_shared<const ClusterCa>(std::move(loaded))) && d_.on_change) d_.on_change();
+  return true;
+}
+
 }  // namespace sso::controller

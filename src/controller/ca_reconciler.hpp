@@ -35,6 +35,13 @@ class CaReconciler {
 
   Result<kube::ReconcileResult> reconcile(const std::string& key);
 
+  // Lists `serial` on the cluster CA's CRL (revoke_in_ca_secret), and publishes the CA with
+  // it at once, so that the caller's next decision sees it revoked and every trust bundle
+  // gets the new CRL. Returns whether it was newly revoked. Called from the SecureService
+  // workers: the update is conditional on the cached Secret's resourceVersion, and a Conflict
+  // comes back as an error for the caller's backoff.
+  Result<bool> revoke(const std::string& serial, pki::RevocationReason reason);
+
  private:
   Deps d_;
   std::string ns_;

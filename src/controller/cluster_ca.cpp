@@ -65,9 +65,24 @@ std::string bundle_of(const std::vector<const pki::Certificate*>& certs) {
   return pki::to_pem(unique);
 }
 
-Result<std::string> fresh_crl(const pki::CertificateAuthority& ca, uint64_t number, const ClusterCaOptions& options,
-                              TimePoint now) {
-  return pki::sign_crl(ca, pki::RevocationList(), number, now, now + options.crl_validity);
+Result<std::string> fresh_crl(const pki::CertificateAuthority& ca, const pki::RevocationList& revoked, uint64_t number,
+                              const ClusterCaOptions& options, TimePoint now) {
+  return pki::sign_crl(ca, revoked, number, now, now + options.crl_validity);
+}
+
+// What the cluster CA's CRL lists: strictly read, since re-signing starts from it.
+Result<pki::RevocationList> revoked_of(const ClusterCa& ca) {
+  if (ca.crl_pem.empty()) return pki::RevocationList();
+  SSO_ASSIGN_OR_RETURN(auto revoked, pki::read_crl(ca.crl_pem, ca.issuer.certificate()), "data[ca.crl]");
+  return revoked;
+}
+
+uint64_t crl_number_of(const json& secret) {
+  try {
+    return std::stoull(kube::annotation_of(secret, kCrlNumberAnnotation));
+  } catch (const std::exception&) {
+    return 1;
+  }
 }
 
 }  // namespace
@@ -76,7 +91,7 @@ Result<ClusterCa> load_ca_secret(const json& secret, TimePoint now) {
   SSO_ASSIGN_OR_RETURN(std::string cert, required_value(secret, "tls.crt"));
   SSO_ASSIGN_OR_RETURN(std::string key, required_value(secret, "tls.key"));
   SSO_ASSIGN_OR_RETURN(auto issuer, pki::CertificateAuthority::load(cert, key, now));
-  ClusterCa ca{std::move(issuer), {}, "", "", kube::resource_version_of(secret)};
+  ClusterCa ca{std::move(issuer), {}, "", "", kube::resource_version_of(secret), {}};
   SSO_ASSIGN_OR_RETURN(auto bundle, kube::secret_value(secret, "ca.crt"));
   if (bundle && !bundle->empty()) {
     SSO_ASSIGN_OR_RETURN(ca.trusted, pki::Certificate::chain_from_pem(*bundle), "data[ca.crt]");
@@ -87,7 +102,12 @@ Result<ClusterCa> load_ca_secret(const json& secret, TimePoint now) {
   ca.trusted.insert(ca.trusted.begin(), root);
   ca.bundle_pem = pki::to_pem(ca.trusted);
   SSO_ASSIGN_OR_RETURN(auto crl, kube::secret_value(secret, "ca.crl"));
-  if (crl) ca.crl_pem = *crl;
+  if (crl) {
+    ca.crl_pem = *crl;
+    // Lenient here: a user's CA may carry a CRL its root signed. The cluster CA's own steps
+    // read it strictly (revoked_of).
+    if (auto revoked = pki::read_crl(*crl, ca.issuer.certificate()); revoked.ok()) ca.revoked = std::move(*revoked);
+  }
   return ca;
 }
 
@@ -96,7 +116,7 @@ Result<CaSecretStep> next_ca_secret_step(const json& current, const std::string&
   CaSecretStep step;
   if (current.is_null()) {
     SSO_ASSIGN_OR_RETURN(auto ca, pki::CertificateAuthority::create(options.ca, now), "create cluster CA");
-    SSO_ASSIGN_OR_RETURN(std::string crl, fresh_crl(ca, 1, options, now));
+    SSO_ASSIGN_OR_RETURN(std::string crl, fresh_crl(ca, pki::RevocationList(), 1, options, now));
     CaSecretData d{pki::to_pem(ca.chain()), std::string(ca.key_pem().reveal()), ca.certificate().to_pem(), crl, "", ""};
     step.secret = build_secret(json(nullptr), ns, name, d,
                                {{kCrlNumberAnnotation, "1"}, {kCrlSignedAtAnnotation, format_rfc3339(now)}});
@@ -111,11 +131,8 @@ Result<CaSecretStep> next_ca_secret_step(const json& current, const std::string&
   SSO_ASSIGN_OR_RETURN(auto next_key, kube::secret_value(current, "next.key"));
   const auto promote_after = annotation_time(current, kPromoteAfterAnnotation);
   const auto retire_after = annotation_time(current, kRetireAfterAnnotation);
-  uint64_t crl_number = 1;
-  try {
-    crl_number = std::stoull(kube::annotation_of(current, kCrlNumberAnnotation));
-  } catch (const std::exception&) {
-  }
+  SSO_ASSIGN_OR_RETURN(const pki::RevocationList revoked, revoked_of(loaded), "load CA Secret " + ns + "/" + name);
+  uint64_t crl_number = crl_number_of(current);
 
   CaSecretData d{pki::to_pem(loaded.issuer.chain()),
                  std::string(loaded.issuer.key_pem().reveal()),
@@ -141,7 +158,8 @@ Result<CaSecretStep> next_ca_secret_step(const json& current, const std::string&
       d.key_pem = std::string(next.key_pem().reveal());
       d.next_cert_pem.clear();
       d.next_key_pem.clear();
-      SSO_ASSIGN_OR_RETURN(d.crl_pem, fresh_crl(next, ++crl_number, options, now));
+      // The new CA's CRL starts empty: serials are per CA, and every leaf is re-issued now.
+      SSO_ASSIGN_OR_RETURN(d.crl_pem, fresh_crl(next, pki::RevocationList(), ++crl_number, options, now));
       annotations.erase(kPromoteAfterAnnotation);
       annotations[kRetireAfterAnnotation] = format_rfc3339(now + options.overlap);
       step.reason = "RotationPromoted";
@@ -185,7 +203,7 @@ Result<CaSecretStep> next_ca_secret_step(const json& current, const std::string&
   const auto crl_signed_at = annotation_time(current, kCrlSignedAtAnnotation);
   const bool crl_due = d.crl_pem.empty() || !crl_signed_at || now >= *crl_signed_at + options.crl_validity / 2;
   if (step.reason.empty() && crl_due) {
-    SSO_ASSIGN_OR_RETURN(d.crl_pem, fresh_crl(loaded.issuer, ++crl_number, options, now));
+    SSO_ASSIGN_OR_RETURN(d.crl_pem, fresh_crl(loaded.issuer, revoked, ++crl_number, options, now));
     step.reason = "CRLRenewed";
     step.message = "re-signed the CRL (number " + std::to_string(crl_number) + ")";
   }
@@ -205,6 +223,40 @@ Result<CaSecretStep> next_ca_secret_step(const json& current, const std::string&
   }
   step.secret = build_secret(current, ns, name, d, annotations);
   step.next_check = *std::min_element(checks.begin(), checks.end());
+  return step;
+}
+
+Result<CaSecretStep> revoke_in_ca_secret(const json& current, const std::string& serial, pki::RevocationReason reason,
+                                         const ClusterCaOptions& options, TimePoint now) {
+  const std::string ns = kube::namespace_of(current), name = kube::name_of(current);
+  const std::string what = "revoke " + serial + " in the cluster CA Secret " + ns + "/" + name;
+  SSO_ASSIGN_OR_RETURN(ClusterCa loaded, load_ca_secret(current, now), what);
+  SSO_ASSIGN_OR_RETURN(pki::RevocationList revoked, revoked_of(loaded), what);
+  CaSecretStep step;
+  if (revoked.is_revoked(serial)) return step;
+  SSO_RETURN_IF_ERROR(revoked.revoke(serial, now, reason), what);
+  const uint64_t crl_number = crl_number_of(current) + 1;
+  SSO_ASSIGN_OR_RETURN(auto next_cert, kube::secret_value(current, "next.crt"), what);
+  SSO_ASSIGN_OR_RETURN(auto next_key, kube::secret_value(current, "next.key"), what);
+  CaSecretData d{pki::to_pem(loaded.issuer.chain()),
+                 std::string(loaded.issuer.key_pem().reveal()),
+                 loaded.bundle_pem,
+                 "",
+                 next_cert.value_or(""),
+                 next_key.value_or("")};
+  SSO_ASSIGN_OR_RETURN(d.crl_pem, fresh_crl(loaded.issuer, revoked, crl_number, options, now), what);
+  std::map<std::string, std::string> annotations = {{kCrlNumberAnnotation, std::to_string(crl_number)},
+                                                    {kCrlSignedAtAnnotation, format_rfc3339(now)}};
+  for (const char* kept : {kPromoteAfterAnnotation, kRetireAfterAnnotation})
+    if (auto at = annotation_time(current, kept)) annotations[kept] = format_rfc3339(*at);
+  // A rotation requested and not yet staged stays requested.
+  if (const std::string rotate = kube::annotation_of(current, kRotateAnnotation); !rotate.empty())
+    annotations[kRotateAnnotation] = rotate;
+  step.secret = build_secret(current, ns, name, d, annotations);
+  step.reason = "CertificateRevoked";
+  step.message = "revoked certificate " + serial + " (" + std::string(pki::to_string(reason)) + "); CRL number " +
+                 std::to_string(crl_number) + " lists " + std::to_string(revoked.entries().size()) + " certificate(s)";
+  step.next_check = now + options.crl_validity / 2;
   return step;
 }
 

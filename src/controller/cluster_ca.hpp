@@ -11,6 +11,7 @@
 #include "base/result.hpp"
 #include "base/time.hpp"
 #include "pki/certificate_authority.hpp"
+#include "pki/revocation.hpp"
 
 namespace sso::controller {
 
@@ -48,6 +49,7 @@ struct ClusterCa {
   std::string bundle_pem;
   std::string crl_pem;
   std::string resource_version;  // of the Secret it came from
+  pki::RevocationList revoked;   // what crl_pem lists, when the issuing CA signed it
 };
 
 // What the CA controller should do to the CA Secret now (nullopt data: leave it).
@@ -64,9 +66,17 @@ struct CaSecretStep {
 Result<CaSecretStep> next_ca_secret_step(const nlohmann::json& current, const std::string& ns, const std::string& name,
                                          const ClusterCaOptions& options, TimePoint now);
 
+// Adds `serial` (a leaf of the issuing CA) to the cluster CA's CRL and re-signs it, the CRL
+// number one up: the CRL is the persisted revoked list. nullopt secret: already revoked. The
+// reason is "CertificateRevoked". Refuses a Secret whose CA or CRL does not load, as
+// next_ca_secret_step does: a CRL re-signed from nothing would un-revoke what it listed.
+Result<CaSecretStep> revoke_in_ca_secret(const nlohmann::json& current, const std::string& serial,
+                                         pki::RevocationReason reason, const ClusterCaOptions& options, TimePoint now);
+
 // Loads the CA a Secret holds now: the cluster CA's, or a user's (spec.issuer.caSecretRef).
 // tls.crt and tls.key are required; ca.crt, when present, holds the CAs trusted besides (the
-// roots of an intermediate, a CA staged or retiring); ca.crl, when present, the CRL.
+// roots of an intermediate, a CA staged or retiring); ca.crl, when present, the CRL, whose
+// entries count (ClusterCa::revoked) when the issuing CA signed it.
 Result<ClusterCa> load_ca_secret(const nlohmann::json& secret, TimePoint now);
 
 }  // namespace sso::controller

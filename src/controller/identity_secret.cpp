@@ -55,8 +55,8 @@ Result<IdentitySecretPlan> plan_identity_secret(const IdentitySecretInput& input
   pki::HeldIdentity held =
       pki::read_held_identity(cert_pem ? std::optional<std::string_view>(*cert_pem) : std::nullopt,
                               key_pem ? std::optional<std::string_view>(*key_pem) : std::nullopt, input.key_facts);
-  plan.issued = pki::decide_reissue(
-      pki::HeldRenewalInput{held, input.request, input.ca.issuer.certificate(), input.ca.trusted, input.now});
+  plan.issued = pki::decide_reissue(pki::HeldRenewalInput{held, input.request, input.ca.issuer.certificate(),
+                                                          input.ca.trusted, input.now, &input.ca.revoked});
   plan.revision = revision_of(input.existing);
 
   std::string chain_pem;

@@ -61,7 +61,11 @@ Result<std::unique_ptr<SecureServiceOperator>> SecureServiceOperator::create(kub
 
   op->services_ = std::make_unique<SecureServiceReconciler>(
       SecureServiceReconciler::Deps{client, service_caches, cache_set(secrets), cache_set(policies), cache_set(bundles),
-                                    op->ca_source_, runtime.events(), op->metrics_, op->clock_, options.settings});
+                                    op->ca_source_, runtime.events(), op->metrics_, op->clock_, options.settings,
+                                    // op->ca_ is made below, before any worker runs.
+                                    [ops = op.get()](const std::string& serial, pki::RevocationReason reason) {
+                                      return ops->ca_->revoke(serial, reason);
+                                    }});
   auto& service_controller = runtime.add_controller(
       "secureservice", [r = op->services_.get()](const std::string& key) { return r->reconcile(key); });
 

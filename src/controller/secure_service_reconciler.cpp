@@ -34,6 +34,12 @@ bool is_being_deleted(const json& object) {
   return object.contains("metadata") && object["metadata"].contains("deletionTimestamp");
 }
 
+bool has_annotation(const json& object, const char* key) {
+  const json& metadata = object.value("metadata", json::object());
+  return metadata.contains("annotations") && metadata["annotations"].is_object() &&
+         metadata["annotations"].contains(key);
+}
+
 bool has_finalizer(const json& object) {
   for (const auto& f : object["metadata"].value("finalizers", json::array()))
     if (f == api::kFinalizer) return true;
@@ -110,6 +116,11 @@ Result<kube::ReconcileResult> SecureServiceReconciler::reconcile(const std::stri
   }
   const api::SecureService& service = *parsed;
 
+  if (has_annotation(object, api::kRevokeAnnotation)) {
+    SSO_RETURN_IF_ERROR(answer_revocation_request(service, object), "reconcile " + key);
+    return kube::ReconcileResult{};  // the annotation's removal brings the object back
+  }
+
   Outcome out;
   reconcile_identity(service, object, out);
   reconcile_policies(service, object, out);
@@ -143,6 +154,52 @@ Status SecureServiceReconciler::ensure_finalizer(const json& object) {
       d_.client.merge_patch(api::secure_services(), kube::namespace_of(object), kube::name_of(object), patch),
       "add the finalizer");
   return {};
+}
+
+Status SecureServiceReconciler::answer_revocation_request(const api::SecureService& service, const json& object) {
+  const std::string requested = kube::annotation_of(object, api::kRevokeAnnotation);
+  // Answered once: a revocation, or a Warning saying why not; then the request goes.
+  auto done = [&]() -> Status {
+    const json patch = {{"metadata",
+                         {{"annotations", {{api::kRevokeAnnotation, nullptr}}},
+                          {"resourceVersion", kube::resource_version_of(object)}}}};
+    SSO_RETURN_IF_ERROR(d_.client.merge_patch(api::secure_services(), service.ns, service.name, patch),
+                        "remove the answered " + std::string(api::kRevokeAnnotation) + " annotation");
+    return {};
+  };
+  auto refuse = [&](const std::string& why) -> Status {
+    d_.events.record(
+        object, kube::EventType::kWarning, "RevocationRefused",
+        std::string(api::kRevokeAnnotation) + "=" + requested.substr(0, 40) + ": " + why + "; nothing was revoked");
+    return done();
+  };
+  auto reason = requested.empty() ? Result<pki::RevocationReason>(pki::RevocationReason::kUnspecified)
+                                  : pki::parse_revocation_reason(requested);
+  if (!reason.ok()) return refuse(reason.error().message());
+  if (service.ca_secret_ref)
+    return refuse("the certificate is signed by your CA " + service.ca_secret_ref->ns + "/" +
+                  service.ca_secret_ref->name +
+                  " (spec.issuer.caSecretRef), whose CRL the operator does not keep: revoke it with that CA's "
+                  "tooling and put the CRL in the CA Secret's ca.crl, which the operator publishes in the trust "
+                  "bundles, re-issuing every certificate it lists");
+  const kube::ObjectPtr secret = d_.secrets.get(kube::object_key(service.ns, service.tls.secret_name));
+  auto cert_pem = secret ? kube::secret_value(*secret, "tls.crt") : Result<std::optional<std::string>>(std::nullopt);
+  auto chain = cert_pem.ok() && *cert_pem ? pki::Certificate::chain_from_pem(**cert_pem)
+                                          : Result<std::vector<pki::Certificate>>(std::vector<pki::Certificate>{});
+  if (!chain.ok() || chain->empty())
+    return refuse("the Secret " + service.ns + "/" + service.tls.secret_name + " holds no certificate to revoke");
+  const std::string serial = chain->front().serial_hex();
+  if (!d_.revoke) return failed_precondition("revoke " + serial + ": the cluster CA is not kept by this process");
+  SSO_ASSIGN_OR_RETURN(const bool newly, d_.revoke(serial, *reason), "revoke certificate " + serial);
+  if (newly) {
+    const std::string reason_name(pki::to_string(*reason));
+    d_.metrics.count_revoked(reason_name);
+    d_.events.record(object, kube::EventType::kNormal, "Revoked",
+                     "revoked certificate " + serial + " (" + reason_name +
+                         "): the cluster CA's CRL lists it, in ca.crl of every trust bundle; a new key and "
+                         "certificate follow");
+  }
+  return done();
 }
 
 Result<kube::ReconcileResult> SecureServiceReconciler::finalize(const json& object) {

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <unordered_map>
@@ -19,6 +20,7 @@
 #include "kube/rest_client.hpp"
 #include "metrics/secure_service_metrics.hpp"
 #include "pki/renewal.hpp"
+#include "pki/revocation.hpp"
 
 namespace sso::controller {
 
@@ -43,6 +45,8 @@ class SecureServiceReconciler {
     metrics::SecureServiceMetrics& metrics;
     const Clock& clock;
     ClusterSettings settings;
+    // Lists a serial on the cluster CA's CRL; true when newly (CaReconciler::revoke).
+    std::function<Result<bool>(const std::string& serial, pki::RevocationReason reason)> revoke;
   };
   explicit SecureServiceReconciler(Deps deps) : d_(std::move(deps)) {}
 
@@ -52,6 +56,8 @@ class SecureServiceReconciler {
   struct Outcome;
   Result<kube::ReconcileResult> finalize(const nlohmann::json& object);
   Status ensure_finalizer(const nlohmann::json& object);
+  // Answers a secureservice.io/revoke request, then removes it; an error leaves it for a retry.
+  Status answer_revocation_request(const api::SecureService& service, const nlohmann::json& object);
   void reconcile_identity(const api::SecureService& service, const nlohmann::json& object, Outcome& out);
   void restart_workloads(const api::SecureService& service, const nlohmann::json& object, int64_t revision,
                          const std::string& serial, Outcome& out);

@@ -21,6 +21,10 @@ SecureServiceMetrics::SecureServiceMetrics(Registry& registry) {
                  .Name("secureservice_certificates_issued_total")
                  .Help("Certificates issued, by the reason for issuing and the key algorithm.")
                  .Register(r);
+  revoked_ = &prometheus::BuildCounter()
+                  .Name("secureservice_certificates_revoked_total")
+                  .Help("Certificates revoked on request, by the RFC 5280 revocation reason.")
+                  .Register(r);
   ca_expiration_ = &prometheus::BuildGauge()
                         .Name("secureservice_ca_expiration_timestamp_seconds")
                         .Help("The date after which the CA that signs now expires, in seconds since the epoch.")
@@ -58,6 +62,11 @@ void SecureServiceMetrics::forget(const std::string& ns, const std::string& name
 void SecureServiceMetrics::count_issued(const std::string& reason, const std::string& algorithm) {
   std::lock_guard lock(mu_);
   issued_->Add({{"reason", reason}, {"algorithm", algorithm}}).Increment();
+}
+
+void SecureServiceMetrics::count_revoked(const std::string& reason) {
+  std::lock_guard lock(mu_);
+  revoked_->Add({{"reason", reason}}).Increment();
 }
 
 void SecureServiceMetrics::set_ca_expiration(const std::string& secret, double expiration_seconds) {

@@ -27,6 +27,8 @@ class SecureServiceMetrics {
   void forget(const std::string& ns, const std::string& name);
   // secureservice_certificates_issued_total{reason, algorithm}
   void count_issued(const std::string& reason, const std::string& algorithm);
+  // secureservice_certificates_revoked_total{reason}: the RFC 5280 reason ("keyCompromise").
+  void count_revoked(const std::string& reason);
   // secureservice_ca_expiration_timestamp_seconds{secret}: the CA that signs now.
   void set_ca_expiration(const std::string& secret, double expiration_seconds);
   // secureservice_managed_objects{kind}: objects the operator keeps, by kind, for one service
@@ -41,6 +43,7 @@ class SecureServiceMetrics {
   prometheus::Family<prometheus::Gauge>* renewal_;
   prometheus::Family<prometheus::Gauge>* ready_;
   prometheus::Family<prometheus::Counter>* issued_;
+  prometheus::Family<prometheus::Counter>* revoked_;
   prometheus::Family<prometheus::Gauge>* ca_expiration_;
   prometheus::Family<prometheus::Gauge>* managed_;
   std::mutex mu_;

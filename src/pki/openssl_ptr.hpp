@@ -42,6 +42,12 @@ using GeneralNamesPtr = std::unique_ptr<GENERAL_NAMES, OpenSslFree<GENERAL_NAMES
 using Pkcs12Ptr = std::unique_ptr<PKCS12, OpenSslFree<PKCS12_free>>;
 using MdCtxPtr = std::unique_ptr<EVP_MD_CTX, OpenSslFree<EVP_MD_CTX_free>>;
 
+// Strings OpenSSL allocates (BN_bn2hex, X509_NAME_oneline).
+struct OpenSslStringFree {
+  void operator()(char* s) const { OPENSSL_free(s); }
+};
+using OpenSslStringPtr = std::unique_ptr<char, OpenSslStringFree>;
+
 struct X509StackFree {
   void operator()(STACK_OF(X509) * s) const { sk_X509_pop_free(s, X509_free); }
 };

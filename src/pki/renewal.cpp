@@ -52,6 +52,13 @@ std::optional<ReissueDecision> check_key_matches(const Gathered& g) {
   return std::nullopt;
 }
 
+std::optional<ReissueDecision> check_not_revoked(const Gathered& g) {
+  if (g.revoked && g.revoked->is_revoked(leaf_of(g).serial_hex()) && leaf_of(g).is_signed_by(g.issuing_ca))
+    return ReissueDecision{ReissueReason::kRevoked, "the certificate " + leaf_of(g).serial_hex() +
+                                                        " is on the CRL of the CA \"" + g.issuing_ca.subject() + "\""};
+  return std::nullopt;
+}
+
 std::optional<ReissueDecision> check_issuer(const Gathered& g) {
   if (leaf_of(g).is_signed_by(g.issuing_ca)) return std::nullopt;
   for (const auto& ca : g.trusted_cas)
@@ -149,6 +156,7 @@ std::string_view to_string(ReissueReason reason) {
     case ReissueReason::kMissingData: return "MissingData";
     case ReissueReason::kInvalidData: return "InvalidData";
     case ReissueReason::kKeyMismatch: return "KeyMismatch";
+    case ReissueReason::kRevoked: return "Revoked";
     case ReissueReason::kIssuerMismatch: return "IssuerMismatch";
     case ReissueReason::kCARotated: return "CARotated";
     case ReissueReason::kIdentityChanged: return "IdentityChanged";
@@ -201,7 +209,7 @@ HeldIdentity read_held_identity(std::optional<std::string_view> certificate_pem,
 }
 
 std::optional<ReissueDecision> decide_reissue(const HeldRenewalInput& input) {
-  static const Check kChecks[] = {check_missing,  check_parses, check_key_matches,   check_issuer,
+  static const Check kChecks[] = {check_missing,  check_parses, check_key_matches,   check_not_revoked, check_issuer,
                                   check_identity, check_usages, check_key_algorithm, check_expiry};
   for (const auto& check : kChecks)
     if (auto decision = check(input)) return decision;

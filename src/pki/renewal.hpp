@@ -12,6 +12,7 @@
 #include "base/time.hpp"
 #include "pki/certificate.hpp"
 #include "pki/identity.hpp"
+#include "pki/revocation.hpp"
 
 namespace sso::pki {
 
@@ -21,6 +22,7 @@ enum class ReissueReason {
   kMissingData,          // no certificate or no key
   kInvalidData,          // the certificate or key does not parse
   kKeyMismatch,          // the key is not the certificate's
+  kRevoked,              // its serial is on the issuing CA's CRL
   kIssuerMismatch,       // signed by no CA we trust
   kCARotated,            // signed by a CA we still trust but no longer issue from
   kIdentityChanged,      // common name, DNS names or SPIFFE ID differ from the request
@@ -32,10 +34,10 @@ enum class ReissueReason {
 
 std::string_view to_string(ReissueReason reason);
 inline constexpr ReissueReason kAllReissueReasons[] = {
-    ReissueReason::kMissingData,    ReissueReason::kInvalidData,         ReissueReason::kKeyMismatch,
-    ReissueReason::kIssuerMismatch, ReissueReason::kCARotated,           ReissueReason::kIdentityChanged,
-    ReissueReason::kUsageChanged,   ReissueReason::kKeyAlgorithmChanged, ReissueReason::kExpired,
-    ReissueReason::kRenewalDue,
+    ReissueReason::kMissingData,     ReissueReason::kInvalidData,    ReissueReason::kKeyMismatch,
+    ReissueReason::kRevoked,         ReissueReason::kIssuerMismatch, ReissueReason::kCARotated,
+    ReissueReason::kIdentityChanged, ReissueReason::kUsageChanged,   ReissueReason::kKeyAlgorithmChanged,
+    ReissueReason::kExpired,         ReissueReason::kRenewalDue,
 };
 
 struct ReissueDecision {
@@ -102,6 +104,7 @@ struct HeldRenewalInput {
   const Certificate& issuing_ca;
   const std::vector<Certificate>& trusted_cas;
   TimePoint now;
+  const RevocationList* revoked = nullptr;  // the issuing CA's CRL, when it has one
 };
 std::optional<ReissueDecision> decide_reissue(const HeldRenewalInput& input);
 

@@ -6,6 +6,7 @@
 #include <cctype>
 
 #include "pki/certificate_builder.hpp"
+#include "pki/pem.hpp"
 
 namespace sso::pki {
 namespace {
@@ -60,6 +61,40 @@ bool RevocationList::is_revoked(std::string_view serial_hex) const {
   const std::string serial = normalise_serial(serial_hex);
   return std::any_of(entries_.begin(), entries_.end(),
                      [&](const RevokedCertificate& e) { return e.serial_hex == serial; });
+}
+
+Result<RevocationList> read_crl(std::string_view crl_pem, const Certificate& issuer) {
+  SSO_ASSIGN_OR_RETURN(auto blocks, decode_pem_blocks(crl_pem), "read CRL");
+  if (blocks.size() != 1 || blocks[0].label != "X509 CRL")
+    return invalid_argument("read CRL: want one PEM block labelled X509 CRL, found " + std::to_string(blocks.size()) +
+                            " block(s)" +
+                            (blocks.empty() ? "" : ", the first labelled " + blocks[0].label.substr(0, 40)));
+  const auto* der = reinterpret_cast<const unsigned char*>(blocks[0].der.data());
+  X509CrlPtr crl(d2i_X509_CRL(nullptr, &der, static_cast<long>(blocks[0].der.size())));
+  if (!crl) return openssl_error("read CRL: not a DER X.509 CRL", ErrorCode::kInvalidArgument);
+  if (X509_CRL_verify(crl.get(), X509_get0_pubkey(&issuer.native())) != 1)
+    return openssl_error("read CRL: not signed by " + issuer.subject(), ErrorCode::kInvalidArgument);
+  RevocationList list;
+  const STACK_OF(X509_REVOKED)* revoked = X509_CRL_get_REVOKED(crl.get());
+  for (int i = 0; i < sk_X509_REVOKED_num(revoked); ++i) {
+    const X509_REVOKED* entry = sk_X509_REVOKED_value(revoked, i);
+    BignumPtr bn(ASN1_INTEGER_to_BN(X509_REVOKED_get0_serialNumber(entry), nullptr));
+    if (!bn) return openssl_error("read CRL: entry " + std::to_string(i) + ": serial");
+    OpenSslStringPtr hex(BN_bn2hex(bn.get()));
+    if (!hex) return openssl_error("read CRL: entry " + std::to_string(i) + ": serial");
+    RevocationReason reason = RevocationReason::kUnspecified;
+    int critical = 0;
+    Asn1EnumeratedPtr code(
+        static_cast<ASN1_ENUMERATED*>(X509_REVOKED_get_ext_d2i(entry, NID_crl_reason, &critical, nullptr)));
+    if (code) {
+      const long value = ASN1_ENUMERATED_get(code.get());
+      for (const auto& [known, name] : kReasonNames)
+        if (static_cast<long>(known) == value) reason = known;
+    }
+    SSO_RETURN_IF_ERROR(list.revoke(hex.get(), to_time_point(*X509_REVOKED_get0_revocationDate(entry)), reason),
+                        "read CRL: entry " + std::to_string(i));
+  }
+  return list;
 }
 
 Result<std::string> sign_crl(const CertificateAuthority& ca, const RevocationList& revoked, uint64_t crl_number,

@@ -7,6 +7,7 @@
 
 #include "base/result.hpp"
 #include "base/time.hpp"
+#include "pki/certificate.hpp"
 #include "pki/certificate_authority.hpp"
 
 namespace sso::pki {
@@ -44,6 +45,11 @@ class RevocationList {
  private:
   std::vector<RevokedCertificate> entries_;
 };
+
+// Reads a CRL (PEM, one block, as sign_crl writes it) back into the list it carries, after
+// checking that `issuer` signed it: another CA's CRL says nothing about this CA's serials.
+// The CRL in the CA Secret is the persisted list; re-signing starts from what it holds.
+Result<RevocationList> read_crl(std::string_view crl_pem, const Certificate& issuer);
 
 // Signs an X.509 v2 CRL (PEM) over the list, with the CRL number and authority key
 // identifier extensions, valid from `this_update` to `next_update`.

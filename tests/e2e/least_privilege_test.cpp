@@ -324,6 +324,7 @@ struct Seen {
   int poke = 0;
   int polls = 0;
   bool reissue_requested = false;
+  std::string revoked_serial;
 };
 
 // Annotates the SecureServices: an update event for each, which the operator reconciles.
@@ -598,6 +599,20 @@ std::vector<Step> scenario(std::shared_ptr<Seen> seen) {
        [](ChartCluster& c) {
          return !c.get(service_path("front", "frontend")).is_object() &&
                 !c.get("/api/v1/namespaces/front/configmaps/secureservice-trust-bundle").is_object();
+       }},
+      {"revokes a certificate on request: lists it on the CA Secret's CRL and issues a new one",
+       [=](ChartCluster& c) {
+         const json s = c.get(service_path("shop", "checkout"));
+         seen->revoked_serial = s["status"]["certificate"].value("serialNumber", "");
+         c.patch(service_path("shop", "checkout"),
+                 {{"metadata", {{"annotations", {{"secureservice.io/revoke", "keyCompromise"}}}}}});
+       },
+       [=](ChartCluster& c) {
+         const json s = c.get(service_path("shop", "checkout"));
+         const std::string now = s.is_object() ? s["status"]["certificate"].value("serialNumber", "") : "";
+         return !now.empty() && now != seen->revoked_serial && events_with(c, kNamespace, [](const json& e) {
+           return e.value("reason", "") == "CertificateRevoked";
+         }) && events_with(c, "shop", [](const json& e) { return e.value("reason", "") == "Revoked"; });
        }},
       {"rotates the cluster CA and the webhook certificate follows",
        [=](ChartCluster& c) {

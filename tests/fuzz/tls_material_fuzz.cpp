@@ -1,6 +1,7 @@
 // Fuzz target: everything that reads TLS material a user or the cluster hands us, as
 // `cert inspect` and the controller read it: PEM files, Secret manifests (YAML/JSON), a CA
-// loaded from a Secret, and the re-issue decision over a Secret's tls.crt and tls.key.
+// loaded from a Secret, the re-issue decision over a Secret's tls.crt and tls.key, and a CA
+// Secret's ca.crl read back as the revoked list.
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
@@ -9,6 +10,7 @@
 #include "pki/certificate_authority.hpp"
 #include "pki/inspection.hpp"
 #include "pki/renewal.hpp"
+#include "pki/revocation.hpp"
 
 namespace {
 
@@ -42,5 +44,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   request.dns_names = {"payments.shop.svc"};
   const std::vector<sso::pki::Certificate> trusted = {issuing_ca().certificate()};
   (void)sso::pki::decide_reissue(sso::pki::RenewalInput{cert, key, request, issuing_ca().certificate(), trusted, kNow});
+  (void)sso::pki::read_crl(input, issuing_ca().certificate());
   return 0;
 }

@@ -1,5 +1,9 @@
 // The certificates, keystores and CRLs the PKI engine writes, checked by the openssl
 // command line: a tool nobody here wrote.
+#include <cctype>
+#include <fstream>
+#include <iterator>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -160,6 +164,36 @@ TEST(OpensslCrl, RejectsTheRevokedCertificateAndAcceptsTheOthers) {
   const ProcessResult signed_ok =
       openssl({"crl", "-noout", "-in", crl_file, "-CAfile", dir.write("ca.pem", ca.certificate().to_pem())});
   EXPECT_THAT(signed_ok.out + signed_ok.err, HasSubstr("verify OK"));
+}
+
+// The revoked list is read back from the CRL itself (the operator's persisted list): a CRL
+// that `openssl ca -gencrl` signed, from its own index of revoked serials, reads back the same.
+TEST(OpensslCrl, ReadCrlGivesBackTheEntriesOfACrlOpensslSigned) {
+  TempDir dir;
+  const auto ca = new_ca();
+  const Identity leaf = issue(ca, request());
+  std::string serial = leaf.leaf().serial_hex();
+  for (char& c : serial) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  if (serial.size() % 2) serial = "0" + serial;
+  dir.write("index.txt", "R\t301231000000Z\t261126101500Z,keyCompromise\t" + serial + "\tunknown\t/CN=payments\n");
+  dir.write("crlnumber", "05\n");
+  const std::string config = dir.write("ca.cnf", "[ca]\ndefault_ca = d\n[d]\ndir = " + dir.file("") +
+                                                     "\ndatabase = $dir/index.txt\ncrlnumber = $dir/crlnumber\n"
+                                                     "default_md = sha256\n");
+  const ProcessResult signed_by_openssl =
+      openssl({"ca", "-gencrl", "-config", config, "-cert", dir.write("ca.pem", ca.certificate().to_pem()), "-keyfile",
+               dir.write("ca.key", std::string(ca.key_pem().reveal())), "-crldays", "7", "-out", dir.file("crl.pem")});
+  ASSERT_EQ(signed_by_openssl.exit_code, 0) << signed_by_openssl.err;
+  std::ifstream in(dir.file("crl.pem"));
+  const std::string crl((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+
+  auto read = read_crl(crl, ca.certificate());
+  ASSERT_THAT(read, IsOk());
+  ASSERT_EQ(read->entries().size(), 1u);
+  EXPECT_TRUE(read->is_revoked(leaf.leaf().serial_hex()));
+  EXPECT_EQ(read->entries()[0].reason, RevocationReason::kKeyCompromise);
+  EXPECT_EQ(format_rfc3339(read->entries()[0].revoked_at), "2026-11-26T10:15:00Z");
+  EXPECT_FALSE(read_crl(crl, new_ca("another CA").certificate()).ok()) << "signed by the other CA only";
 }
 
 TEST(OpensslPkcs12, OpensTheKeystoreWithItsPasswordWithModernCiphers) {

@@ -393,6 +393,79 @@ TEST(CaSecretStep, KeepsAnnotationsAndLabelsOthersAdded) {
   EXPECT_EQ((*step.secret)["metadata"]["labels"]["env"], "prod");
 }
 
+TEST(RevokeInCaSecret, ListsTheSerialInANewSignedCrlAndLoadsAsRevoked) {
+  const json created = created_secret();
+  const ClusterCa ca = load_or_die(created, fixed_now());
+  const auto leaf = issue_or_die(ca.issuer, payments_request(), fixed_now());
+  const TimePoint at = fixed_now() + 1h;
+  auto step =
+      revoke_in_ca_secret(created, leaf.leaf().serial_hex(), pki::RevocationReason::kKeyCompromise, test_options(), at);
+  ASSERT_THAT(step, IsOk());
+  EXPECT_EQ(step->reason, "CertificateRevoked");
+  ASSERT_TRUE(step->secret);
+  const json& revoked = *step->secret;
+  EXPECT_EQ(annotation(revoked, kCrlNumberAnnotation), "2");
+  EXPECT_EQ(annotation(revoked, kCrlSignedAtAnnotation), format_rfc3339(at));
+  EXPECT_TRUE(data(revoked, "tls.crt") == data(created, "tls.crt"));
+  EXPECT_TRUE(data(revoked, "tls.key") == data(created, "tls.key"));
+  const ClusterCa loaded = load_or_die(revoked, at);
+  EXPECT_TRUE(loaded.revoked.is_revoked(leaf.leaf().serial_hex()));
+  EXPECT_THAT(
+      pki::verify_chain(leaf.chain, {ca.issuer.certificate()}, pki::VerifyPurpose::kServer, at + 1min, loaded.crl_pem),
+      HasCode(ErrorCode::kFailedPrecondition));
+  const auto other = issue_or_die(ca.issuer, payments_request(), at);
+  EXPECT_THAT(
+      pki::verify_chain(other.chain, {ca.issuer.certificate()}, pki::VerifyPurpose::kServer, at + 1min, loaded.crl_pem),
+      IsOk());
+  // Once is enough: the second request writes nothing.
+  auto again = revoke_in_ca_secret(revoked, leaf.leaf().serial_hex(), pki::RevocationReason::kSuperseded,
+                                   test_options(), at + 1min);
+  ASSERT_THAT(again, IsOk());
+  EXPECT_FALSE(again->secret);
+}
+
+TEST(RevokeInCaSecret, KeepsAPendingRotationAndTheStagedCa) {
+  const json staged = staged_secret(fixed_now() + 1h);
+  json requested = staged;
+  requested["metadata"]["annotations"][kRotateAnnotation] = "again";
+  auto step =
+      revoke_in_ca_secret(requested, "0a0b", pki::RevocationReason::kUnspecified, test_options(), fixed_now() + 2h);
+  ASSERT_THAT(step, IsOk());
+  ASSERT_TRUE(step->secret);
+  EXPECT_EQ(annotation(*step->secret, kRotateAnnotation), "again");
+  EXPECT_EQ(annotation(*step->secret, kPromoteAfterAnnotation), annotation(staged, kPromoteAfterAnnotation));
+  EXPECT_TRUE(data(*step->secret, "next.crt") == data(staged, "next.crt"));
+  EXPECT_TRUE(data(*step->secret, "next.key") == data(staged, "next.key"));
+}
+
+// The CRL is the persisted list: a routine re-signing keeps every entry, a CRL that does not
+// load is reported rather than re-signed empty (which would un-revoke), and the CA that
+// takes over starts a list of its own.
+TEST(RevokeInCaSecret, EntriesOutliveReSigningAndAnUnreadableCrlIsRefused) {
+  const json created = created_secret();
+  const json revoked =
+      *revoke_in_ca_secret(created, "0abc", pki::RevocationReason::kKeyCompromise, test_options(), fixed_now())->secret;
+  const TimePoint half = fixed_now() + 24h * 7 / 2;
+  const CaSecretStep renewed = step_or_die(revoked, half);
+  ASSERT_EQ(renewed.reason, "CRLRenewed");
+  EXPECT_TRUE(load_or_die(*renewed.secret, half).revoked.is_revoked("0abc"));
+
+  json garbled = revoked;
+  garbled["data"]["ca.crl"] = base64_encode("-----BEGIN X509 CRL-----\nAAAA\n-----END X509 CRL-----\n");
+  EXPECT_FALSE(next_ca_secret_step(garbled, "ops", "cluster-ca", test_options(), half).ok());
+  EXPECT_FALSE(revoke_in_ca_secret(garbled, "0abd", pki::RevocationReason::kUnspecified, test_options(), half).ok());
+  json foreign = revoked;
+  foreign["data"]["ca.crl"] = base64_encode(data(created_secret(), "ca.crl"));  // a new CA each time
+  EXPECT_FALSE(next_ca_secret_step(foreign, "ops", "cluster-ca", test_options(), half).ok()) << "another CA's CRL";
+
+  json rotating = revoked;
+  rotating["metadata"]["annotations"][kRotateAnnotation] = "now";
+  const json staged = *step_or_die(rotating, fixed_now() + 1h).secret;
+  const CaSecretStep promoted = step_or_die(staged, fixed_now() + 2h);
+  ASSERT_EQ(promoted.reason, "RotationPromoted");
+  EXPECT_TRUE(load_or_die(*promoted.secret, fixed_now() + 2h).revoked.entries().empty());
+}
+
 TEST(LoadClusterCa, PutsTheIssuingCaFirstInTheBundle) {
   const json staged = staged_secret(fixed_now());
   json reordered = staged;

@@ -78,6 +78,17 @@ TEST(SecureServiceMetrics, CountsIssuedCertificatesByReasonAndAlgorithm) {
   EXPECT_THAT(text, HasSubstr("secureservice_certificates_issued_total{algorithm=\"RSA\",reason=\"RenewalDue\"} 1"));
 }
 
+TEST(SecureServiceMetrics, CountsRevokedCertificatesByReason) {
+  Registry registry;
+  SecureServiceMetrics metrics(registry);
+  metrics.count_revoked("keyCompromise");
+  metrics.count_revoked("keyCompromise");
+  metrics.count_revoked("superseded");
+  const std::string text = registry.scrape();
+  EXPECT_THAT(text, HasSubstr("secureservice_certificates_revoked_total{reason=\"keyCompromise\"} 2"));
+  EXPECT_THAT(text, HasSubstr("secureservice_certificates_revoked_total{reason=\"superseded\"} 1"));
+}
+
 TEST(SecureServiceMetrics, ExportsTheCaExpiration) {
   Registry registry;
   SecureServiceMetrics metrics(registry);

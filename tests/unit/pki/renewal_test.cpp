@@ -48,6 +48,27 @@ TEST(DecideReissue, MissingCertificateOrKey) {
   EXPECT_EQ(reason_of(no_key), ReissueReason::kMissingData);
 }
 
+TEST(DecideReissue, ACertificateOnTheIssuingCasCrl) {
+  Scenario s;
+  const HeldIdentity held = read_held_identity(s.cert_pem, s.key_pem);
+  RevocationList revoked;
+  ASSERT_TRUE(revoked.revoke("01", fixed_now(), RevocationReason::kSuperseded).ok());
+  auto decide = [&] {
+    return decide_reissue(HeldRenewalInput{held, s.request, s.ca.certificate(), s.trusted, fixed_now(), &revoked});
+  };
+  EXPECT_EQ(reason_of(decide()), std::nullopt) << "another serial";
+  ASSERT_TRUE(revoked.revoke(s.current.leaf().serial_hex(), fixed_now(), RevocationReason::kKeyCompromise).ok());
+  const auto decision = decide();
+  EXPECT_EQ(reason_of(decision), ReissueReason::kRevoked);
+  EXPECT_THAT(decision->message, ::testing::HasSubstr(s.current.leaf().serial_hex()));
+  // A serial is a CA's own: the same number on another CA's list says nothing of this leaf.
+  const auto other = make_test_ca(fixed_now() - 24h, {}, "other CA");
+  const std::vector<Certificate> both = {other.certificate(), s.ca.certificate()};
+  EXPECT_EQ(
+      reason_of(decide_reissue(HeldRenewalInput{held, s.request, other.certificate(), both, fixed_now(), &revoked})),
+      ReissueReason::kCARotated);
+}
+
 TEST(DecideReissue, UnparsableData) {
   Scenario s;
   s.cert_pem = "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n";

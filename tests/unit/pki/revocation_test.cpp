@@ -1,3 +1,5 @@
+#include <algorithm>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <openssl/pem.h>
@@ -79,6 +81,42 @@ TEST(SignCrl, AnEmptyListIsAValidCrl) {
   ASSERT_THAT(pem, IsOk());
   EXPECT_TRUE(parse_crl(*pem));
   EXPECT_THAT(sign_crl(ca, RevocationList{}, 1, fixed_now(), fixed_now()), HasCode(ErrorCode::kInvalidArgument));
+}
+
+TEST(ReadCrl, GivesBackTheListItWasSignedOver) {
+  const auto ca = make_test_ca(fixed_now() - 1h);
+  RevocationList list;
+  ASSERT_THAT(list.revoke("0a1b2c", fixed_now() - 2h, RevocationReason::kKeyCompromise), IsOk());
+  ASSERT_THAT(list.revoke("ff", fixed_now() - 1h, RevocationReason::kUnspecified), IsOk());
+  ASSERT_THAT(list.revoke("1234567890abcdef1234", fixed_now(), RevocationReason::kPrivilegeWithdrawn), IsOk());
+  auto pem = sign_crl(ca, list, 3, fixed_now(), fixed_now() + 24h);
+  ASSERT_THAT(pem, IsOk());
+  auto read = read_crl(*pem, ca.certificate());
+  ASSERT_THAT(read, IsOk());
+  ASSERT_EQ(read->entries().size(), 3u);
+  for (const auto& want : list.entries()) {
+    const auto found = std::find_if(read->entries().begin(), read->entries().end(),
+                                    [&](const RevokedCertificate& e) { return e.serial_hex == want.serial_hex; });
+    ASSERT_NE(found, read->entries().end()) << want.serial_hex;
+    EXPECT_EQ(found->revoked_at, want.revoked_at) << want.serial_hex;
+    EXPECT_EQ(found->reason, want.reason) << want.serial_hex;
+  }
+  auto empty = read_crl(*sign_crl(ca, RevocationList{}, 1, fixed_now(), fixed_now() + 1h), ca.certificate());
+  ASSERT_THAT(empty, IsOk());
+  EXPECT_TRUE(empty->entries().empty());
+}
+
+TEST(ReadCrl, RefusesAnotherCasCrlAndWhatIsNotACrl) {
+  const auto ca = make_test_ca(fixed_now() - 1h);
+  const auto other = make_test_ca(fixed_now() - 1h);
+  auto pem = sign_crl(other, RevocationList{}, 1, fixed_now(), fixed_now() + 1h);
+  ASSERT_THAT(pem, IsOk());
+  EXPECT_THAT(read_crl(*pem, ca.certificate()), HasCode(ErrorCode::kInvalidArgument));
+  EXPECT_THAT(read_crl(ca.certificate().to_pem(), ca.certificate()), HasCode(ErrorCode::kInvalidArgument));
+  EXPECT_THAT(read_crl("", ca.certificate()), HasCode(ErrorCode::kInvalidArgument));
+  std::string garbled = *sign_crl(ca, RevocationList{}, 1, fixed_now(), fixed_now() + 1h);
+  garbled[garbled.size() / 2] = garbled[garbled.size() / 2] == 'A' ? 'B' : 'A';
+  EXPECT_FALSE(read_crl(garbled, ca.certificate()).ok());
 }
 
 }  // namespace
