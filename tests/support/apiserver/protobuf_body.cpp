@@ -98,6 +98,11 @@ json read_time(std::string_view bytes) {
     if (f.number == 1) seconds = static_cast<int64_t>(f.varint);
     return true;
   });
+  // A system_clock time_point counts nanoseconds, so it holds 1677 to 2262 only; a time
+  // outside that (no real object has one; the fuzzer sent one) is left unset, not overflowed.
+  constexpr int64_t kLimit =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::duration::max()).count() - 1;
+  if (seconds < -kLimit || seconds > kLimit) return nullptr;
   return format_rfc3339(std::chrono::system_clock::from_time_t(seconds));
 }
 
@@ -114,8 +119,12 @@ bool read_object_meta(std::string_view bytes, json& meta) {
       case 5: meta["uid"] = std::string(f.bytes); break;
       case 6: meta["resourceVersion"] = std::string(f.bytes); break;
       case 7: meta["generation"] = static_cast<int64_t>(f.varint); break;
-      case 8: meta["creationTimestamp"] = read_time(f.bytes); break;
-      case 9: meta["deletionTimestamp"] = read_time(f.bytes); break;
+      case 8:
+        if (json t = read_time(f.bytes); !t.is_null()) meta["creationTimestamp"] = std::move(t);
+        break;
+      case 9:
+        if (json t = read_time(f.bytes); !t.is_null()) meta["deletionTimestamp"] = std::move(t);
+        break;
       case 11: return read_map_entry(f.bytes, meta["labels"], false);
       case 12: return read_map_entry(f.bytes, meta["annotations"], false);
       case 13: {
