@@ -91,6 +91,12 @@ if [ -x "$validator" ]; then
     -A -l app.kubernetes.io/managed-by=secureservice-operator -o yaml | "$validator" --crds "$root/crds" -
 fi
 
+step "Who may call whom, through which layers: secureservice-operator explain"
+echo "\$ secureservice-operator explain --from front/frontend --to shop/payments --port 8443"
+"$bin" explain --kubeconfig "$work/kubeconfig" --from front/frontend --to shop/payments --port 8443 ||
+  echo "(exit status $?: denied)"
+echo "\$ secureservice-operator explain -o dot | dot -Tpng -o access.png   # the whole map as a picture"
+
 step "The admission webhook: a checkout pod without its TLS mount is denied, with what to fix"
 k get validatingwebhookconfiguration secureservice-operator -o jsonpath='{range .webhooks[*]}{.name}{": caBundle of "}{.clientConfig.caBundle}{"\n"}{end}' | cut -c1-80
 cat > "$work/pod.yaml" <<'YAML'
@@ -151,6 +157,15 @@ wait_for changed
 echo "payments: serial $serial_before -> $(kq get ssvc payments -n shop -o jsonpath='{.status.certificate.serialNumber}'), revision $(kq get ssvc payments -n shop -o jsonpath='{.status.certificate.revision}')"
 echo "CAs in the shop trust bundle: $(kq get configmap secureservice-trust-bundle -n shop -o jsonpath='{.data.ca\.crt}' | grep -c 'BEGIN CERTIFICATE')"
 k get events -n shop --field-selector involvedObject.name=payments
+
+step "A key leaked: revoke its certificate; every trust bundle's CRL lists it, and a new one is issued"
+echo "\$ secureservice-operator revoke -n shop payments --reason keyCompromise"
+"$bin" revoke --kubeconfig "$work/kubeconfig" -n shop payments --reason keyCompromise
+crl_lists_it() { kq get configmap secureservice-trust-bundle -n shop -o jsonpath='{.data.ca\.crl}' | openssl crl -noout -text | grep -q "Key Compromise"; }
+wait_for crl_lists_it
+echo "\$ kubectl get configmap secureservice-trust-bundle -n shop -o jsonpath='{.data.ca\.crl}' | openssl crl -noout -text"
+kq get configmap secureservice-trust-bundle -n shop -o jsonpath='{.data.ca\.crl}' | openssl crl -noout -text |
+  grep -E "CRL Number|Next Update|Serial Number|Key Compromise" -A1 | grep -v '^--' || true
 
 step "Metrics for Prometheus: HTTPS, only for tokens the API server allows to get /metrics"
 # The admin's token here; in a cluster, Prometheus's ServiceAccount bound to the chart's

@@ -16,6 +16,7 @@ packages=(
   python3 python3-yaml python3-jsonschema
   prometheus
   sslscan
+  graphviz
 )
 
 missing=()

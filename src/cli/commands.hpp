@@ -30,6 +30,7 @@ struct CommandContext {
 int run_ca_create(const std::vector<std::string>& args, CommandContext& ctx);
 int run_cert_inspect(const std::vector<std::string>& args, CommandContext& ctx);
 int run_check(const std::vector<std::string>& args, CommandContext& ctx);
+int run_explain(const std::vector<std::string>& args, CommandContext& ctx);
 int run_operator(const std::vector<std::string>& args, CommandContext& ctx);
 int run_render(const std::vector<std::string>& args, CommandContext& ctx);
 int run_revoke(const std::vector<std::string>& args, CommandContext& ctx);

@@ -20,6 +20,7 @@ constexpr const char* kUsage =
     "  ca create      create a CA and print it as a kubernetes.io/tls Secret (or PEM files)\n"
     "  cert inspect   show what a certificate, PEM file or TLS Secret manifest holds\n"
     "  check          decide, offline, whether the pod admission webhook admits pods and workloads\n"
+    "  explain        show who may call whom, through which layers; or answer one call\n"
     "  render         print what the operator would write for SecureService manifests, offline\n"
     "  revoke         revoke a SecureService's certificate (the operator issues a new one)\n"
     "  run            run the operator against a cluster\n"
@@ -59,6 +60,7 @@ int run_command(const std::vector<std::string>& args, CommandContext& ctx) {
   if (first == "render") return run_render(rest, ctx);
   if (first == "check") return run_check(rest, ctx);
   if (first == "revoke") return run_revoke(rest, ctx);
+  if (first == "explain") return run_explain(rest, ctx);
   if (auto code = subcommand("ca", "create", run_ca_create)) return *code;
   if (auto code = subcommand("cert", "inspect", run_cert_inspect)) return *code;
   ctx.err << "secureservice-operator: unknown command \"" << first << "\" (see 'secureservice-operator --help')\n";

@@ -1,0 +1,434 @@
+#include "controller/access_map.hpp"
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "controller/peers.hpp"
+
+namespace sso::controller {
+
+using nlohmann::json;
+
+namespace {
+
+constexpr const char* kNamespaceNameLabel = "kubernetes.io/metadata.name";
+
+std::string key_of(const std::string& ns, const std::string& name) { return ns + "/" + name; }
+
+std::string kind_of(const json& o) { return kube::string_field(o, "kind"); }
+std::string group_of(const json& o) {
+  const std::string api_version = kube::string_field(o, "apiVersion");
+  const auto slash = api_version.find('/');
+  return slash == std::string::npos ? "" : api_version.substr(0, slash);
+}
+std::string object_name(const json& o) { return key_of(kube::namespace_of(o), kube::name_of(o)); }
+const json& spec_of(const json& o) {
+  static const json kEmpty = json::object();
+  return o.contains("spec") && o["spec"].is_object() ? o["spec"] : kEmpty;
+}
+
+// Labels a pod a selector picks carries: matchLabels, plus the first value of each In and a
+// value for each Exists (NotIn and DoesNotExist ask for nothing).
+kube::Labels representative_labels(const kube::LabelSelector& selector) {
+  kube::Labels labels = selector.match_labels;
+  for (const auto& r : selector.match_expressions) {
+    if (r.op == "In" && !r.values.empty()) labels.emplace(r.key, r.values.front());
+    if (r.op == "Exists") labels.emplace(r.key, "any");
+  }
+  return labels;
+}
+
+std::string describe(const kube::Labels& labels) {
+  std::string out;
+  for (const auto& [k, v] : labels) out.append(out.empty() ? "" : ",").append(k).append("=").append(v);
+  return out.empty() ? "(any)" : out;
+}
+
+// A metav1.LabelSelector in an object; a missing one is `absent`, a malformed one matches
+// nothing (kube-apiserver would have refused it).
+bool selects(const json& selector, const kube::Labels& labels) {
+  auto parsed = kube::parse_label_selector(selector, "");
+  return parsed.ok() && parsed->matches(labels);
+}
+
+bool has_type(const json& spec, const char* type) {
+  const json types = spec.value("policyTypes", json::array());
+  if (!types.is_array() || types.empty()) return std::string(type) == "Ingress" || spec.contains("egress");
+  return std::find(types.begin(), types.end(), type) != types.end();
+}
+
+// The other end of a NetworkPolicy rule, as networking/v1 NetworkPolicyPeer matches it.
+struct PodAt {
+  std::string ns;
+  const kube::Labels& labels;
+  const kube::Labels& namespace_labels;
+};
+
+bool peer_matches(const json& peer, const std::string& policy_ns, const PodAt& pod) {
+  if (!peer.is_object() || peer.contains("ipBlock")) return false;  // addresses, not pods
+  const bool by_pods = peer.contains("podSelector"), by_namespaces = peer.contains("namespaceSelector");
+  if (!by_pods && !by_namespaces) return false;
+  if (by_namespaces ? !selects(peer["namespaceSelector"], pod.namespace_labels) : pod.ns != policy_ns) return false;
+  return !by_pods || selects(peer["podSelector"], pod.labels);
+}
+
+bool port_matches(const json& ports, int port, const std::string& protocol, const std::string& port_name) {
+  if (!ports.is_array() || ports.empty()) return true;  // every port
+  for (const auto& p : ports) {
+    if (p.value("protocol", "TCP") != protocol) continue;
+    if (!p.contains("port")) return true;  // every port of the protocol
+    const json& number = p["port"];
+    if (number.is_number_integer()) {
+      const int from = number.get<int>(), to = p.value("endPort", from);
+      if (port >= from && port <= to) return true;
+    } else if (number.is_string() && !port_name.empty() && number.get<std::string>() == port_name) {
+      return true;
+    }
+  }
+  return false;
+}
+
+std::string ports_text(const json& ports) {
+  if (!ports.is_array() || ports.empty()) return "every port";
+  std::string out;
+  for (const auto& p : ports)
+    out += (out.empty() ? "" : ", ") + (p.contains("port") ? p["port"].dump() : std::string("all")) + "/" +
+           p.value("protocol", "TCP");
+  return out;
+}
+
+struct Target {
+  const api::SecureService& service;
+  kube::Labels labels;
+  kube::Labels namespace_labels;
+  int port;
+  std::string protocol;
+  std::string port_name;
+};
+
+// One direction of NetworkPolicy for the pod `subject` (in `subject_ns`): egress of the
+// caller towards `other`, or ingress of the callee from `other`.
+LayerVerdict network_policy_layer(const std::vector<json>& objects, bool ingress, const std::string& subject_name,
+                                  const std::string& subject_ns, const kube::Labels& subject_labels,
+                                  const std::string& other_name, const PodAt& other, const Target& target) {
+  const char* type = ingress ? "Ingress" : "Egress";
+  const char* rules_field = ingress ? "ingress" : "egress";
+  const char* peers_field = ingress ? "from" : "to";
+  LayerVerdict v{ingress ? "NetworkPolicy ingress" : "NetworkPolicy egress", Verdict::kNotEnforced, ""};
+  std::vector<std::string> applying;
+  std::string peer_only_on;  // the ports a rule gives `other`, when only the port is wrong
+  for (const auto& o : objects) {
+    if (kind_of(o) != "NetworkPolicy" || kube::namespace_of(o) != subject_ns) continue;
+    const json& spec = spec_of(o);
+    if (!has_type(spec, type) || !selects(spec.value("podSelector", json::object()), subject_labels)) continue;
+    applying.push_back(object_name(o));
+    for (const auto& rule : spec.value(rules_field, json::array())) {
+      const json peers = rule.value(peers_field, json::array());
+      const bool peer_ok =
+          !peers.is_array() || peers.empty() ||
+          std::any_of(peers.begin(), peers.end(), [&](const json& p) { return peer_matches(p, subject_ns, other); });
+      if (!peer_ok) continue;
+      const json ports = rule.value("ports", json::array());
+      if (port_matches(ports, target.port, target.protocol, target.port_name)) {
+        v.verdict = Verdict::kAllowed;
+        v.reason = "NetworkPolicy " + object_name(o);
+        v.reason.append(ingress ? " admits " : " lets " + subject_name + " reach ")
+            .append(other_name)
+            .append(" on " + std::to_string(target.port) + "/" + target.protocol);
+        return v;
+      }
+      peer_only_on = ports_text(ports);
+    }
+  }
+  if (applying.empty()) {
+    v.reason = std::string("no NetworkPolicy selects ") + (subject_name.starts_with("pods ") ? "" : "the pods of ") +
+               subject_name + " for " + rules_field;
+    return v;
+  }
+  std::string names;
+  for (const auto& n : applying) names += (names.empty() ? "" : ", ") + n;
+  v.verdict = Verdict::kDenied;
+  if (!peer_only_on.empty())
+    v.reason = "NetworkPolicy " + names + " allows " + other_name + " only on " + peer_only_on + ", not " +
+               std::to_string(target.port) + "/" + target.protocol;
+  else if (ingress)
+    v.reason = "NetworkPolicy " + names + " admits no rule for " + other_name +
+               ": it is not in spec.allowedClients of " + subject_name;
+  else
+    v.reason = "NetworkPolicy " + names + " (spec.networkPolicy.egress: Restricted of " + subject_name +
+               ") lets it reach only the SecureServices that allow it, and " + other_name + " does not";
+  return v;
+}
+
+bool principal_matches(const std::string& pattern, const std::string& principal) {
+  if (pattern == "*") return !principal.empty();
+  if (pattern.size() > 1 && pattern.front() == '*') return principal.ends_with(pattern.substr(1));
+  if (pattern.size() > 1 && pattern.back() == '*') return principal.starts_with(pattern.substr(0, pattern.size() - 1));
+  return pattern == principal;
+}
+
+// An Istio rule's `from` and `to` (security/v1 Rule): any `from` entry, and any `to` entry.
+bool istio_rule_matches(const json& rule, const std::string& principal, const std::string& caller_ns, int port) {
+  const json from = rule.value("from", json::array());
+  const bool source_ok = !from.is_array() || from.empty() || std::any_of(from.begin(), from.end(), [&](const json& f) {
+    const json source = f.value("source", json::object());
+    const json principals = source.value("principals", json::array());
+    const json namespaces = source.value("namespaces", json::array());
+    const bool p_ok = !principals.is_array() || principals.empty() ||
+                      std::any_of(principals.begin(), principals.end(), [&](const json& p) {
+                        return p.is_string() && principal_matches(p.get<std::string>(), principal);
+                      });
+    const bool ns_ok =
+        !namespaces.is_array() || namespaces.empty() ||
+        (!principal.empty() && std::find(namespaces.begin(), namespaces.end(), caller_ns) != namespaces.end());
+    return p_ok && ns_ok;
+  });
+  const json to = rule.value("to", json::array());
+  const bool operation_ok = !to.is_array() || to.empty() || std::any_of(to.begin(), to.end(), [&](const json& t) {
+    const json ports = t.value("operation", json::object()).value("ports", json::array());
+    return !ports.is_array() || ports.empty() ||
+           std::find(ports.begin(), ports.end(), std::to_string(port)) != ports.end();
+  });
+  return source_ok && operation_ok;
+}
+
+bool istio_selects(const json& spec, const kube::Labels& labels) {
+  if (!spec.contains("selector")) return true;  // every workload of the namespace
+  const json& selector = spec["selector"];
+  if (!selector.is_object() || !selector.contains("matchLabels")) return true;
+  const json& match = selector["matchLabels"];
+  if (!match.is_object()) return false;
+  for (auto it = match.begin(); it != match.end(); ++it) {
+    const auto found = labels.find(it.key());
+    if (!it->is_string() || found == labels.end() || found->second != it->get<std::string>()) return false;
+  }
+  return true;
+}
+
+LayerVerdict istio_layer(const std::vector<json>& objects, const Caller& from, const Target& to,
+                         const std::string& trust_domain) {
+  LayerVerdict v{"Istio", Verdict::kNotEnforced, ""};
+  const std::string principal =
+      from.service_account.empty() ? "" : trust_domain + "/ns/" + from.ns + "/sa/" + from.service_account;
+  const std::string who = from.name + (principal.empty() ? " (no mesh identity)" : " (" + principal + ")");
+  std::vector<const json*> allow, deny;
+  for (const auto& o : objects) {
+    if (group_of(o) != "security.istio.io" || kube::namespace_of(o) != to.service.ns) continue;
+    const json& spec = spec_of(o);
+    if (!istio_selects(spec, to.labels)) continue;
+    if (kind_of(o) == "PeerAuthentication" && spec.value("mtls", json::object()).value("mode", "") == "STRICT" &&
+        principal.empty()) {
+      v.verdict = Verdict::kDenied;
+      v.reason = "PeerAuthentication " + object_name(o) + " is STRICT: " + from.name +
+                 " has no mesh identity, and plaintext callers are refused";
+      return v;
+    }
+    if (kind_of(o) == "AuthorizationPolicy") (spec.value("action", "ALLOW") == "DENY" ? deny : allow).push_back(&o);
+  }
+  for (const json* p : deny)
+    for (const auto& rule : spec_of(*p).value("rules", json::array()))
+      if (istio_rule_matches(rule, principal, from.ns, to.port)) {
+        v.verdict = Verdict::kDenied;
+        v.reason = "AuthorizationPolicy " + object_name(*p) + " (DENY) matches " + who;
+        return v;
+      }
+  if (allow.empty()) {
+    v.reason = "no AuthorizationPolicy selects the pods of " + to.service.ns + "/" + to.service.name;
+    return v;
+  }
+  std::string names;
+  for (const json* p : allow) {
+    names += (names.empty() ? "" : ", ") + object_name(*p);
+    for (const auto& rule : spec_of(*p).value("rules", json::array()))
+      if (istio_rule_matches(rule, principal, from.ns, to.port)) {
+        v.verdict = Verdict::kAllowed;
+        v.reason = "AuthorizationPolicy " + object_name(*p) + " allows " + who + " on " + std::to_string(to.port) +
+                   " (the caller's pods must run in the mesh)";
+        return v;
+      }
+  }
+  v.verdict = Verdict::kDenied;
+  v.reason = "AuthorizationPolicy " + names + " allows no rule for " + who + " on " + std::to_string(to.port);
+  return v;
+}
+
+LayerVerdict linkerd_layer(const std::vector<json>& objects, const Caller& from, const Target& to) {
+  LayerVerdict v{"Linkerd", Verdict::kNotEnforced, ""};
+  const json* server = nullptr;
+  for (const auto& o : objects) {
+    if (group_of(o) != "policy.linkerd.io" || kind_of(o) != "Server" || kube::namespace_of(o) != to.service.ns)
+      continue;
+    const json& spec = spec_of(o);
+    const json& port = spec.value("port", json());
+    const bool port_ok = (port.is_number_integer() && port.get<int>() == to.port) ||
+                         (port.is_string() && !to.port_name.empty() && port.get<std::string>() == to.port_name);
+    if (port_ok && selects(spec.value("podSelector", json::object()), to.labels)) server = &o;
+  }
+  if (!server) {
+    v.reason = "no Server for port " + std::to_string(to.port) + " of " + to.service.ns + "/" + to.service.name +
+               ": the cluster's default policy applies";
+    return v;
+  }
+  const std::string server_name = kube::name_of(*server);
+  const std::string access = spec_of(*server).value("accessPolicy", "deny");
+  if (access == "all-unauthenticated") {
+    v.verdict = Verdict::kAllowed;
+    v.reason = "Server " + object_name(*server) + " admits every caller (accessPolicy all-unauthenticated)";
+    return v;
+  }
+  if (from.service_account.empty()) {
+    v.verdict = Verdict::kDenied;
+    v.reason = "Server " + object_name(*server) + " (accessPolicy " + access + ") admits only mesh identities, and " +
+               from.name + " has none";
+    return v;
+  }
+  if (access == "all-authenticated" || access == "cluster-authenticated") {
+    v.verdict = Verdict::kAllowed;
+    v.reason = "Server " + object_name(*server) + " admits every meshed caller (accessPolicy " + access + ")";
+    return v;
+  }
+  std::set<std::string> authentications;
+  for (const auto& o : objects) {
+    if (group_of(o) != "policy.linkerd.io" || kind_of(o) != "AuthorizationPolicy" ||
+        kube::namespace_of(o) != to.service.ns)
+      continue;
+    const json& spec = spec_of(o);
+    const json target = spec.value("targetRef", json::object());
+    if (target.value("kind", "") != "Server" || target.value("name", "") != server_name) continue;
+    for (const auto& ref : spec.value("requiredAuthenticationRefs", json::array()))
+      if (ref.value("kind", "") == "MeshTLSAuthentication") authentications.insert(ref.value("name", ""));
+  }
+  for (const auto& o : objects) {
+    if (kind_of(o) != "MeshTLSAuthentication" || kube::namespace_of(o) != to.service.ns ||
+        authentications.count(kube::name_of(o)) == 0)
+      continue;
+    for (const auto& ref : spec_of(o).value("identityRefs", json::array()))
+      if (ref.value("kind", "") == "ServiceAccount" && ref.value("name", "") == from.service_account &&
+          ref.value("namespace", to.service.ns) == from.ns) {
+        v.verdict = Verdict::kAllowed;
+        v.reason = "AuthorizationPolicy " + to.service.ns + "/" + server_name + " authorizes the ServiceAccount " +
+                   from.ns + "/" + from.service_account + " on Server " + object_name(*server);
+        return v;
+      }
+  }
+  v.verdict = Verdict::kDenied;
+  v.reason = "Server " + object_name(*server) + " (accessPolicy " + access +
+             ") authorizes no rule for the ServiceAccount " + from.ns + "/" + from.service_account;
+  return v;
+}
+
+}  // namespace
+
+std::string_view to_string(Verdict verdict) {
+  switch (verdict) {
+    case Verdict::kAllowed: return "allowed";
+    case Verdict::kDenied: return "denied";
+    case Verdict::kNotEnforced: return "not enforced";
+  }
+  return "not enforced";
+}
+
+bool CallAnswer::allowed() const { return denied_by() == nullptr; }
+
+const LayerVerdict* CallAnswer::denied_by() const {
+  for (const auto& l : layers)
+    if (l.verdict == Verdict::kDenied) return &l;
+  return nullptr;
+}
+
+AccessMap::AccessMap(std::vector<api::SecureService> services, ClusterSettings settings)
+    : services_(std::move(services)), settings_(std::move(settings)) {
+  std::sort(services_.begin(), services_.end(), [](const api::SecureService& a, const api::SecureService& b) {
+    return std::tie(a.ns, a.name) < std::tie(b.ns, b.name);
+  });
+  auto lookup = [this](const std::string& ns, const std::string& name) { return find(ns, name); };
+  for (const auto& service : services_) {
+    const auto clients = resolve_clients(service, lookup);
+    std::vector<Peer> servers;
+    if (service.restrict_egress) servers = servers_of(service, services_);
+    auto objects = desired_policy_objects(service, clients, servers, settings_);
+    objects_.insert(objects_.end(), std::make_move_iterator(objects.begin()), std::make_move_iterator(objects.end()));
+  }
+}
+
+const api::SecureService* AccessMap::find(const std::string& ns, const std::string& name) const {
+  for (const auto& s : services_)
+    if (s.ns == ns && s.name == name) return &s;
+  return nullptr;
+}
+
+Caller AccessMap::caller_of(const api::SecureService& service) {
+  Caller c;
+  c.name = key_of(service.ns, service.name);
+  c.secure_service = c.name;
+  c.ns = service.ns;
+  c.pod_labels = representative_labels(service.selector);
+  c.namespace_labels = {{kNamespaceNameLabel, service.ns}};
+  c.service_account = service.service_account_name;
+  return c;
+}
+
+CallAnswer AccessMap::call(const Caller& from, const api::SecureService& to, int port) const {
+  Target target{to, representative_labels(to.selector), {{kNamespaceNameLabel, to.ns}}, port, "TCP", ""};
+  for (const auto& p : to.ports)
+    if (p.port == port) {
+      target.protocol = p.protocol;
+      target.port_name = p.name;
+    }
+  const std::string to_name = key_of(to.ns, to.name);
+  CallAnswer answer;
+  const PodAt callee{to.ns, target.labels, target.namespace_labels};
+  const PodAt caller{from.ns, from.pod_labels, from.namespace_labels};
+  answer.layers.push_back(
+      network_policy_layer(objects_, false, from.name, from.ns, from.pod_labels, to_name, callee, target));
+  answer.layers.push_back(
+      network_policy_layer(objects_, true, to_name, to.ns, target.labels, from.name, caller, target));
+  if (to.mesh == api::MeshProvider::kIstio)
+    answer.layers.push_back(istio_layer(objects_, from, target, settings_.trust_domain));
+  else if (to.mesh == api::MeshProvider::kLinkerd)
+    answer.layers.push_back(linkerd_layer(objects_, from, target));
+  return answer;
+}
+
+std::vector<AccessMap::Edge> AccessMap::edges() const {
+  std::vector<Edge> out;
+  for (const auto& server : services_) {
+    for (const auto& client : server.allowed_clients) {
+      Caller from;
+      if (client.is_secure_service()) {
+        const api::SecureService* found = find(client.ns, client.secure_service);
+        if (!found) {
+          from.name = key_of(client.ns, client.secure_service);
+          from.secure_service = from.name;
+          from.ns = client.ns;
+          for (int port : server.ports_for(client))
+            out.push_back({from, key_of(server.ns, server.name), port,
+                           CallAnswer{{{"SecureService", Verdict::kDenied,
+                                        "no SecureService " + from.name +
+                                            ": the operator allows nothing for it until it exists"}}}});
+          continue;
+        }
+        from = caller_of(*found);
+      } else {
+        // Plain pods: a pod their selector picks, in a namespace theirs picks (this one without).
+        from.pod_labels = client.pod_selector ? representative_labels(*client.pod_selector) : kube::Labels{};
+        if (client.namespace_selector) {
+          from.namespace_labels = representative_labels(*client.namespace_selector);
+          const auto pinned = from.namespace_labels.find(kNamespaceNameLabel);
+          if (pinned != from.namespace_labels.end()) from.ns = pinned->second;
+          from.name = "pods " + describe(from.pod_labels) + " in namespaces " + describe(from.namespace_labels);
+        } else {
+          from.ns = server.ns;
+          from.namespace_labels = {{kNamespaceNameLabel, server.ns}};
+          from.name = "pods " + describe(from.pod_labels) + " in namespace " + server.ns;
+        }
+      }
+      for (int port : server.ports_for(client))
+        out.push_back({from, key_of(server.ns, server.name), port, call(from, server, port)});
+    }
+  }
+  return out;
+}
+
+}  // namespace sso::controller
