@@ -107,6 +107,8 @@ struct Target {
   std::string port_name;
 };
 
+// Each layer gets the objects of the namespace it acts in (AccessMap::objects_in).
+
 // One direction of NetworkPolicy for the pod `subject` (in `subject_ns`): egress of the
 // caller towards `other`, or ingress of the callee from `other`.
 LayerVerdict network_policy_layer(const std::vector<json>& objects, bool ingress, const std::string& subject_name,
@@ -119,7 +121,7 @@ LayerVerdict network_policy_layer(const std::vector<json>& objects, bool ingress
   std::vector<std::string> applying;
   std::string peer_only_on;  // the ports a rule gives `other`, when only the port is wrong
   for (const auto& o : objects) {
-    if (kind_of(o) != "NetworkPolicy" || kube::namespace_of(o) != subject_ns) continue;
+    if (kind_of(o) != "NetworkPolicy") continue;
     const json& spec = spec_of(o);
     if (!has_type(spec, type) || !selects(spec.value("podSelector", json::object()), subject_labels)) continue;
     applying.push_back(object_name(o));
@@ -214,7 +216,7 @@ LayerVerdict istio_layer(const std::vector<json>& objects, const Caller& from, c
   const std::string who = from.name + (principal.empty() ? " (no mesh identity)" : " (" + principal + ")");
   std::vector<const json*> allow, deny;
   for (const auto& o : objects) {
-    if (group_of(o) != "security.istio.io" || kube::namespace_of(o) != to.service.ns) continue;
+    if (group_of(o) != "security.istio.io") continue;
     const json& spec = spec_of(o);
     if (!istio_selects(spec, to.labels)) continue;
     if (kind_of(o) == "PeerAuthentication" && spec.value("mtls", json::object()).value("mode", "") == "STRICT" &&
@@ -257,8 +259,7 @@ LayerVerdict linkerd_layer(const std::vector<json>& objects, const Caller& from,
   LayerVerdict v{"Linkerd", Verdict::kNotEnforced, ""};
   const json* server = nullptr;
   for (const auto& o : objects) {
-    if (group_of(o) != "policy.linkerd.io" || kind_of(o) != "Server" || kube::namespace_of(o) != to.service.ns)
-      continue;
+    if (group_of(o) != "policy.linkerd.io" || kind_of(o) != "Server") continue;
     const json& spec = spec_of(o);
     const json& port = spec.value("port", json());
     const bool port_ok = (port.is_number_integer() && port.get<int>() == to.port) ||
@@ -290,9 +291,7 @@ LayerVerdict linkerd_layer(const std::vector<json>& objects, const Caller& from,
   }
   std::set<std::string> authentications;
   for (const auto& o : objects) {
-    if (group_of(o) != "policy.linkerd.io" || kind_of(o) != "AuthorizationPolicy" ||
-        kube::namespace_of(o) != to.service.ns)
-      continue;
+    if (group_of(o) != "policy.linkerd.io" || kind_of(o) != "AuthorizationPolicy") continue;
     const json& spec = spec_of(o);
     const json target = spec.value("targetRef", json::object());
     if (target.value("kind", "") != "Server" || target.value("name", "") != server_name) continue;
@@ -300,9 +299,7 @@ LayerVerdict linkerd_layer(const std::vector<json>& objects, const Caller& from,
       if (ref.value("kind", "") == "MeshTLSAuthentication") authentications.insert(ref.value("name", ""));
   }
   for (const auto& o : objects) {
-    if (kind_of(o) != "MeshTLSAuthentication" || kube::namespace_of(o) != to.service.ns ||
-        authentications.count(kube::name_of(o)) == 0)
-      continue;
+    if (kind_of(o) != "MeshTLSAuthentication" || authentications.count(kube::name_of(o)) == 0) continue;
     for (const auto& ref : spec_of(o).value("identityRefs", json::array()))
       if (ref.value("kind", "") == "ServiceAccount" && ref.value("name", "") == from.service_account &&
           ref.value("namespace", to.service.ns) == from.ns) {
@@ -348,14 +345,22 @@ AccessMap::AccessMap(std::vector<api::SecureService> services, ClusterSettings s
     std::vector<Peer> servers;
     if (service.restrict_egress) servers = servers_of(service, services_);
     auto objects = desired_policy_objects(service, clients, servers, settings_);
-    objects_.insert(objects_.end(), std::make_move_iterator(objects.begin()), std::make_move_iterator(objects.end()));
+    for (auto& o : objects) objects_by_ns_[kube::namespace_of(o)].push_back(std::move(o));
   }
 }
 
+// services_ is sorted by namespace and name (the constructor), so a lookup is a binary search.
 const api::SecureService* AccessMap::find(const std::string& ns, const std::string& name) const {
-  for (const auto& s : services_)
-    if (s.ns == ns && s.name == name) return &s;
-  return nullptr;
+  const auto it =
+      std::lower_bound(services_.begin(), services_.end(), std::tie(ns, name),
+                       [](const api::SecureService& s, const auto& key) { return std::tie(s.ns, s.name) < key; });
+  return it != services_.end() && it->ns == ns && it->name == name ? &*it : nullptr;
+}
+
+const std::vector<json>& AccessMap::objects_in(const std::string& ns) const {
+  static const std::vector<json> kNone;
+  const auto it = objects_by_ns_.find(ns);
+  return it == objects_by_ns_.end() ? kNone : it->second;
 }
 
 Caller AccessMap::caller_of(const api::SecureService& service) {
@@ -381,13 +386,13 @@ CallAnswer AccessMap::call(const Caller& from, const api::SecureService& to, int
   const PodAt callee{to.ns, target.labels, target.namespace_labels};
   const PodAt caller{from.ns, from.pod_labels, from.namespace_labels};
   answer.layers.push_back(
-      network_policy_layer(objects_, false, from.name, from.ns, from.pod_labels, to_name, callee, target));
+      network_policy_layer(objects_in(from.ns), false, from.name, from.ns, from.pod_labels, to_name, callee, target));
   answer.layers.push_back(
-      network_policy_layer(objects_, true, to_name, to.ns, target.labels, from.name, caller, target));
+      network_policy_layer(objects_in(to.ns), true, to_name, to.ns, target.labels, from.name, caller, target));
   if (to.mesh == api::MeshProvider::kIstio)
-    answer.layers.push_back(istio_layer(objects_, from, target, settings_.trust_domain));
+    answer.layers.push_back(istio_layer(objects_in(to.ns), from, target, settings_.trust_domain));
   else if (to.mesh == api::MeshProvider::kLinkerd)
-    answer.layers.push_back(linkerd_layer(objects_, from, target));
+    answer.layers.push_back(linkerd_layer(objects_in(to.ns), from, target));
   return answer;
 }
 

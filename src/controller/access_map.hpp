@@ -1,5 +1,6 @@
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -70,7 +71,9 @@ class AccessMap {
  private:
   std::vector<api::SecureService> services_;
   ClusterSettings settings_;
-  std::vector<nlohmann::json> objects_;  // every NetworkPolicy and mesh object the operator writes
+  // Every NetworkPolicy and mesh object the operator writes, by namespace: each acts only there.
+  std::map<std::string, std::vector<nlohmann::json>> objects_by_ns_;
+  const std::vector<nlohmann::json>& objects_in(const std::string& ns) const;
 };
 
 }  // namespace sso::controller

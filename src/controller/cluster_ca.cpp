@@ -70,11 +70,10 @@ Result<std::string> fresh_crl(const pki::CertificateAuthority& ca, const pki::Re
   return pki::sign_crl(ca, revoked, number, now, now + options.crl_validity);
 }
 
-// What the cluster CA's CRL lists: strictly read, since re-signing starts from it.
+// What the cluster CA's CRL lists, strictly: re-signing starts from it.
 Result<pki::RevocationList> revoked_of(const ClusterCa& ca) {
-  if (ca.crl_pem.empty()) return pki::RevocationList();
-  SSO_ASSIGN_OR_RETURN(auto revoked, pki::read_crl(ca.crl_pem, ca.issuer.certificate()), "data[ca.crl]");
-  return revoked;
+  if (!ca.crl_problem.empty()) return invalid_argument("data[ca.crl]: " + ca.crl_problem);
+  return ca.revoked;
 }
 
 uint64_t crl_number_of(const json& secret) {
@@ -91,7 +90,7 @@ Result<ClusterCa> load_ca_secret(const json& secret, TimePoint now) {
   SSO_ASSIGN_OR_RETURN(std::string cert, required_value(secret, "tls.crt"));
   SSO_ASSIGN_OR_RETURN(std::string key, required_value(secret, "tls.key"));
   SSO_ASSIGN_OR_RETURN(auto issuer, pki::CertificateAuthority::load(cert, key, now));
-  ClusterCa ca{std::move(issuer), {}, "", "", kube::resource_version_of(secret), {}};
+  ClusterCa ca{std::move(issuer), {}, "", "", kube::resource_version_of(secret), {}, ""};
   SSO_ASSIGN_OR_RETURN(auto bundle, kube::secret_value(secret, "ca.crt"));
   if (bundle && !bundle->empty()) {
     SSO_ASSIGN_OR_RETURN(ca.trusted, pki::Certificate::chain_from_pem(*bundle), "data[ca.crt]");
@@ -102,11 +101,15 @@ Result<ClusterCa> load_ca_secret(const json& secret, TimePoint now) {
   ca.trusted.insert(ca.trusted.begin(), root);
   ca.bundle_pem = pki::to_pem(ca.trusted);
   SSO_ASSIGN_OR_RETURN(auto crl, kube::secret_value(secret, "ca.crl"));
-  if (crl) {
+  if (crl && !crl->empty()) {
     ca.crl_pem = *crl;
     // Lenient here: a user's CA may carry a CRL its root signed. The cluster CA's own steps
     // read it strictly (revoked_of).
-    if (auto revoked = pki::read_crl(*crl, ca.issuer.certificate()); revoked.ok()) ca.revoked = std::move(*revoked);
+    auto revoked = pki::read_crl(*crl, ca.issuer.certificate());
+    if (revoked.ok())
+      ca.revoked = std::move(*revoked);
+    else
+      ca.crl_problem = revoked.error().describe();
   }
   return ca;
 }

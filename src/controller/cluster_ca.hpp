@@ -50,6 +50,7 @@ struct ClusterCa {
   std::string crl_pem;
   std::string resource_version;  // of the Secret it came from
   pki::RevocationList revoked;   // what crl_pem lists, when the issuing CA signed it
+  std::string crl_problem;       // why crl_pem was not read into `revoked` ("" when it was, or is empty)
 };
 
 // What the CA controller should do to the CA Secret now (nullopt data: leave it).

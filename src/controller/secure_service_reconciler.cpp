@@ -40,6 +40,14 @@ bool has_annotation(const json& object, const char* key) {
          metadata["annotations"].contains(key);
 }
 
+// A merge patch of the SecureService's metadata `fields`, conditional on the resourceVersion
+// it was read at: a concurrent edit is a Conflict, redone from a fresh read.
+Result<json> patch_metadata(kube::RestClient& client, const json& object, json fields) {
+  fields["resourceVersion"] = kube::resource_version_of(object);
+  return client.merge_patch(api::secure_services(), kube::namespace_of(object), kube::name_of(object),
+                            json{{"metadata", std::move(fields)}});
+}
+
 bool has_finalizer(const json& object) {
   for (const auto& f : object["metadata"].value("finalizers", json::array()))
     if (f == api::kFinalizer) return true;
@@ -147,12 +155,7 @@ Result<kube::ReconcileResult> SecureServiceReconciler::reconcile(const std::stri
 Status SecureServiceReconciler::ensure_finalizer(const json& object) {
   json finalizers = object["metadata"].value("finalizers", json::array());
   finalizers.push_back(std::string(api::kFinalizer));
-  // resourceVersion in a merge patch makes it conditional: a concurrent edit is a Conflict.
-  const json patch = {
-      {"metadata", {{"finalizers", finalizers}, {"resourceVersion", kube::resource_version_of(object)}}}};
-  SSO_RETURN_IF_ERROR(
-      d_.client.merge_patch(api::secure_services(), kube::namespace_of(object), kube::name_of(object), patch),
-      "add the finalizer");
+  SSO_RETURN_IF_ERROR(patch_metadata(d_.client, object, {{"finalizers", finalizers}}), "add the finalizer");
   return {};
 }
 
@@ -160,10 +163,7 @@ Status SecureServiceReconciler::answer_revocation_request(const api::SecureServi
   const std::string requested = kube::annotation_of(object, api::kRevokeAnnotation);
   // Answered once: a revocation, or a Warning saying why not; then the request goes.
   auto done = [&]() -> Status {
-    const json patch = {{"metadata",
-                         {{"annotations", {{api::kRevokeAnnotation, nullptr}}},
-                          {"resourceVersion", kube::resource_version_of(object)}}}};
-    SSO_RETURN_IF_ERROR(d_.client.merge_patch(api::secure_services(), service.ns, service.name, patch),
+    SSO_RETURN_IF_ERROR(patch_metadata(d_.client, object, {{"annotations", {{api::kRevokeAnnotation, nullptr}}}}),
                         "remove the answered " + std::string(api::kRevokeAnnotation) + " annotation");
     return {};
   };
@@ -218,9 +218,7 @@ Result<kube::ReconcileResult> SecureServiceReconciler::finalize(const json& obje
   json finalizers = json::array();
   for (const auto& f : object["metadata"].value("finalizers", json::array()))
     if (f != api::kFinalizer) finalizers.push_back(f);
-  const json patch = {
-      {"metadata", {{"finalizers", finalizers}, {"resourceVersion", kube::resource_version_of(object)}}}};
-  auto patched = d_.client.merge_patch(api::secure_services(), ns, kube::name_of(object), patch);
+  auto patched = patch_metadata(d_.client, object, {{"finalizers", finalizers}});
   if (!patched.ok() && !kube::is_not_found(patched.error()))
     return std::move(patched).error().add_context("finalize " + key + ": remove the finalizer");
   d_.metrics.forget(ns, kube::name_of(object));
