@@ -109,8 +109,9 @@ TEST_F(RestartOnRenewalE2E, EachReissueRestartsTheSelectedWorkloadsOnceAndNothin
   for (const char* w : {"DaemonSet/ledger-agent", "Deployment/ledger-api", "StatefulSet/ledger-store"})
     expected[w] = "2";
   EXPECT_EQ(revisions(), expected) << "only the workloads ledger selects, for its revision 2";
+  // Events are written by the recorder's own thread: soon, not necessarily yet.
+  ASSERT_TRUE(eventually([&] { return event_messages("WorkloadsRestarted").size() == 1; }));
   const auto events = event_messages("WorkloadsRestarted");
-  ASSERT_EQ(events.size(), 1u);
   for (const char* w : {"Deployment/ledger-api", "StatefulSet/ledger-store", "DaemonSet/ledger-agent"})
     EXPECT_NE(events[0].find(w), std::string::npos) << events[0];
   EXPECT_EQ(events[0].find("web"), std::string::npos) << events[0];
@@ -177,9 +178,14 @@ TEST_F(RestartOnRenewalE2E, AFailedRestartIsReportedAndRetriedWithoutRestartingA
                                                             "statefulsets/ledger-store"}));
   // Every workload is named by a WorkloadsRestarted Event, the Deployment before the failure.
   std::string named;
-  for (const auto& m : event_messages("WorkloadsRestarted")) named += m + "\n";
-  for (const char* w : {"Deployment/ledger-api", "StatefulSet/ledger-store", "DaemonSet/ledger-agent"})
-    EXPECT_NE(named.find(w), std::string::npos) << named;
+  auto names_every_workload = [&] {
+    named.clear();
+    for (const auto& m : event_messages("WorkloadsRestarted")) named += m + "\n";
+    for (const char* w : {"Deployment/ledger-api", "StatefulSet/ledger-store", "DaemonSet/ledger-agent"})
+      if (named.find(w) == std::string::npos) return false;
+    return true;
+  };
+  EXPECT_TRUE(eventually(names_every_workload)) << named;
 }
 
 }  // namespace

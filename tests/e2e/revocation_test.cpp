@@ -109,7 +109,8 @@ TEST_F(RevocationE2E, RevokedCertificatesAreRefusedByTheirCrlAndReplacedAndTheLi
   const ProcessResult new_one = verify_with_published_crl(leaf_pem());
   EXPECT_EQ(new_one.exit_code, 0) << new_one.out << new_one.err;
   EXPECT_FALSE(ledger()["metadata"].value("annotations", json::object()).contains("secureservice.io/revoke"));
-  ASSERT_EQ(ledger_events("Revoked").size(), 1u);
+  // Events are written by the recorder's own thread: soon, not necessarily yet.
+  ASSERT_TRUE(eventually([&] { return ledger_events("Revoked").size() == 1; })) << ledger_events("Revoked").size();
   EXPECT_THAT(ledger_events("Revoked")[0].value("message", ""), HasSubstr(first));
   EXPECT_TRUE(eventually([&] {
     const std::string m = metrics();
@@ -146,7 +147,10 @@ TEST_F(RevocationE2E, RevokedCertificatesAreRefusedByTheirCrlAndReplacedAndTheLi
   EXPECT_EQ(next_update.exit_code, 0);
   // Within its validity, the old certificate is still refused and the current one accepted.
   EXPECT_NE(verify_with_published_crl(first_pem).exit_code, 0);
-  EXPECT_EQ(verify_with_published_crl(leaf_pem()).exit_code, 0) << verify_with_published_crl(leaf_pem()).err;
+  // A CRL valid 6 s may lapse on a loaded machine before the next one is published: the
+  // current certificate passes with the CRL published next.
+  EXPECT_TRUE(eventually([&] { return verify_with_published_crl(leaf_pem()).exit_code == 0; }))
+      << verify_with_published_crl(leaf_pem()).err;
 }
 
 TEST_F(RevocationE2E, ARequestThatCannotBeCarriedOutIsRefusedRemovedAndRevokesNothing) {
