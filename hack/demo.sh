@@ -9,7 +9,7 @@ bin="$build/src/secureservice-operator"
 kubectl="$root/.tools/bin/kubectl"
 helm="$root/.tools/bin/helm"
 chart="$root/charts/secureservice-operator"
-validator="$root/../shared/tools/validate-manifests"
+validator="$root/tests/support/validate-manifests"
 work=$(mktemp -d)
 server_pid=""
 operator_pids=()
@@ -84,10 +84,11 @@ step "Only declared clients get in: the NetworkPolicy of payments, and Istio's A
 k get networkpolicies -n shop
 k get networkpolicy payments -n shop -o jsonpath='{.spec}{"\n"}'
 k get authorizationpolicies.security.istio.io payments -n shop -o jsonpath='{.spec}{"\n"}'
-k get servers.policy.linkerd.io,meshtlsauthentications.policy.linkerd.io -n shop
+k get requestauthentications.security.istio.io payments -n shop -o jsonpath='{.spec.jwtRules}{"\n"}'
+k get servers.policy.linkerd.io,httproutes.policy.linkerd.io,meshtlsauthentications.policy.linkerd.io -n shop
 if [ -x "$validator" ]; then
   echo "\$ kubectl get secrets,networkpolicies,... -l app.kubernetes.io/managed-by=secureservice-operator -o yaml | validate-manifests -"
-  kq get secrets,configmaps,networkpolicies,peerauthentications.security.istio.io,authorizationpolicies.security.istio.io,destinationrules.networking.istio.io,servers.policy.linkerd.io,meshtlsauthentications.policy.linkerd.io,authorizationpolicies.policy.linkerd.io \
+  kq get secrets,configmaps,networkpolicies,peerauthentications.security.istio.io,requestauthentications.security.istio.io,authorizationpolicies.security.istio.io,destinationrules.networking.istio.io,servers.policy.linkerd.io,httproutes.policy.linkerd.io,meshtlsauthentications.policy.linkerd.io,authorizationpolicies.policy.linkerd.io \
     -A -l app.kubernetes.io/managed-by=secureservice-operator -o yaml | "$validator" --crds "$root/crds" -
 fi
 
@@ -95,6 +96,9 @@ step "Who may call whom, through which layers: secureservice-operator explain"
 echo "\$ secureservice-operator explain --from front/frontend --to shop/payments --port 8443"
 "$bin" explain --kubeconfig "$work/kubeconfig" --from front/frontend --to shop/payments --port 8443 ||
   echo "(exit status $?: denied)"
+echo "\$ secureservice-operator explain --from shop/checkout --to shop/payments --port 8443 --method POST --path /v1/refunds"
+"$bin" explain --kubeconfig "$work/kubeconfig" --from shop/checkout --to shop/payments --port 8443 --method POST --path /v1/refunds ||
+  echo "(exit status $?: denied: checkout may only POST /v1/charges and GET /v1/charges/*)"
 echo "\$ secureservice-operator explain -o dot | dot -Tpng -o access.png   # the whole map as a picture"
 
 step "The admission webhook: a checkout pod without its TLS mount is denied, with what to fix"

@@ -1,6 +1,7 @@
 #include "api/secure_service.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <regex>
 #include <set>
 
@@ -57,6 +58,21 @@ std::string string_or(const json& parent, const char* key, const std::string& pa
 bool bool_or(const json& parent, const char* key, const std::string& path, Problems& problems, bool fallback) {
   const json* v = field(parent, key, json::value_t::boolean, path, problems);
   return v ? v->get<bool>() : fallback;
+}
+
+// An array of strings; each item that is not a string is a problem of its own.
+std::vector<std::string> strings_field(const json& parent, const char* key, const std::string& path,
+                                       Problems& problems) {
+  std::vector<std::string> out;
+  const json* items = field(parent, key, json::value_t::array, path, problems);
+  if (!items) return out;
+  for (size_t i = 0; i < items->size(); ++i) {
+    if ((*items)[i].is_string())
+      out.push_back((*items)[i].get<std::string>());
+    else
+      problems.add(path + "[" + std::to_string(i) + "]", "Invalid value: must be of type string");
+  }
+  return out;
 }
 
 // An enum field: its text must be one of `names`; returns the index, or `fallback`.
@@ -161,19 +177,11 @@ void read_tls(const json& spec, SecureService& out, Problems& problems) {
   if (!is_dns_subdomain(t.secret_name))
     problems.add("spec.tls.secretName",
                  "Invalid value: \"" + t.secret_name + "\": must be a lowercase RFC 1123 subdomain");
-  if (const json* names = field(tls, "dnsNames", json::value_t::array, "spec.tls.dnsNames", problems)) {
-    for (size_t i = 0; i < names->size(); ++i) {
-      const std::string path = "spec.tls.dnsNames[" + std::to_string(i) + "]";
-      if (!(*names)[i].is_string()) {
-        problems.add(path, "Invalid value: must be of type string");
-        continue;
-      }
-      const std::string name = (*names)[i].get<std::string>();
-      if (auto s = pki::validate_dns_name(name); !s.ok())
-        problems.add(path, "Invalid value: \"" + name + "\": " + s.error().message());
-      t.dns_names.push_back(name);
-    }
-  }
+  t.dns_names = strings_field(tls, "dnsNames", "spec.tls.dnsNames", problems);
+  for (size_t i = 0; i < t.dns_names.size(); ++i)
+    if (auto s = pki::validate_dns_name(t.dns_names[i]); !s.ok())
+      problems.add("spec.tls.dnsNames[" + std::to_string(i) + "]",
+                   "Invalid value: \"" + t.dns_names[i] + "\": " + s.error().message());
   if (auto d = duration_field(tls, "duration", "spec.tls.duration", problems)) t.duration = *d;
   if (t.duration < pki::kMinimumDuration)
     problems.add("spec.tls.duration", "Invalid value: \"" + format_duration(t.duration) + "\": must be at least 1h");
@@ -235,6 +243,99 @@ void read_tls(const json& spec, SecureService& out, Problems& problems) {
   t.restart_on_renewal = bool_or(tls, "restartOnRenewal", "spec.tls.restartOnRenewal", problems, false);
 }
 
+// A rule's path: exact ("/healthz", "/") or a prefix ending in "/*" ("/api/*", "/*"); no
+// other wildcard, query or fragment: each mesh must mean the same by it.
+bool is_request_path(const std::string& p) {
+  if (p.empty() || p.front() != '/' || p.size() > 1024) return false;
+  for (size_t i = 0; i < p.size(); ++i) {
+    const char c = p[i];
+    if (c == '?' || c == '#' || std::isspace(static_cast<unsigned char>(c))) return false;
+    if (c == '*' && (i + 1 != p.size() || p[i - 1] != '/')) return false;
+  }
+  return true;
+}
+
+// An HTTP header name: RFC 9110's token.
+bool is_header_name(const std::string& name) {
+  static const std::string_view kSymbols = "!#$%&'*+-.^_`|~";
+  return !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || kSymbols.find(c) != std::string_view::npos;
+  });
+}
+
+std::vector<RequestRule> read_rules(const json& client, const std::string& path, Problems& problems) {
+  std::vector<RequestRule> rules;
+  const json* items = field(client, "rules", json::value_t::array, path, problems);
+  if (!items) return rules;
+  for (size_t i = 0; i < items->size(); ++i) {
+    const std::string at = path + "[" + std::to_string(i) + "]";
+    const json& r = (*items)[i];
+    if (!r.is_object()) {
+      problems.add(at, "Invalid value: must be of type object");
+      continue;
+    }
+    RequestRule rule{strings_field(r, "methods", at + ".methods", problems),
+                     strings_field(r, "paths", at + ".paths", problems)};
+    for (size_t j = 0; j < rule.methods.size(); ++j)
+      if (std::find(std::begin(kHttpMethods), std::end(kHttpMethods), rule.methods[j]) == std::end(kHttpMethods))
+        problems.add(at + ".methods[" + std::to_string(j) + "]",
+                     "Unsupported value: \"" + rule.methods[j] +
+                         "\": supported values: GET, HEAD, POST, PUT, DELETE, CONNECT, OPTIONS, TRACE, PATCH");
+    for (size_t j = 0; j < rule.paths.size(); ++j)
+      if (!is_request_path(rule.paths[j]))
+        problems.add(at + ".paths[" + std::to_string(j) + "]",
+                     "Invalid value: \"" + rule.paths[j] +
+                         "\": must be an exact path (\"/healthz\") or a prefix ending in \"/*\" (\"/api/*\")");
+    if (rule.methods.empty() && rule.paths.empty())
+      problems.add(at, "Required value: methods or paths (a rule of neither would allow every request)");
+    rules.push_back(std::move(rule));
+  }
+  return rules;
+}
+
+void read_authentication(const json& spec, SecureService& out, Problems& problems) {
+  const json* auth = field(spec, "authentication", json::value_t::object, "spec.authentication", problems);
+  if (!auth) return;
+  Authentication& a = out.authentication;
+  a.require_jwt = bool_or(*auth, "requireJWT", "spec.authentication.requireJWT", problems, false);
+  if (const json* issuers = field(*auth, "jwt", json::value_t::array, "spec.authentication.jwt", problems)) {
+    for (size_t i = 0; i < issuers->size(); ++i) {
+      const std::string at = "spec.authentication.jwt[" + std::to_string(i) + "]";
+      const json& j = (*issuers)[i];
+      if (!j.is_object()) {
+        problems.add(at, "Invalid value: must be of type object");
+        continue;
+      }
+      JwtIssuer issuer;
+      issuer.issuer = string_or(j, "issuer", at + ".issuer", problems, "");
+      if (issuer.issuer.empty()) problems.add(at + ".issuer", "Required value: the tokens' iss claim");
+      issuer.jwks_uri = string_or(j, "jwksUri", at + ".jwksUri", problems, "");
+      if (!issuer.jwks_uri.empty() && !issuer.jwks_uri.starts_with("https://") &&
+          !issuer.jwks_uri.starts_with("http://"))
+        problems.add(at + ".jwksUri", "Invalid value: \"" + issuer.jwks_uri + "\": must be an http(s) URL");
+      issuer.audiences = strings_field(j, "audiences", at + ".audiences", problems);
+      if (const json* headers = field(j, "fromHeaders", json::value_t::array, at + ".fromHeaders", problems)) {
+        for (size_t h = 0; h < headers->size(); ++h) {
+          const std::string hat = at + ".fromHeaders[" + std::to_string(h) + "]";
+          if (!(*headers)[h].is_object()) {
+            problems.add(hat, "Invalid value: must be of type object");
+            continue;
+          }
+          JwtHeader header{string_or((*headers)[h], "name", hat + ".name", problems, ""),
+                           string_or((*headers)[h], "prefix", hat + ".prefix", problems, "")};
+          if (!is_header_name(header.name))
+            problems.add(hat + ".name", "Invalid value: \"" + header.name + "\": must be an HTTP header name");
+          issuer.from_headers.push_back(std::move(header));
+        }
+      }
+      a.jwt.push_back(std::move(issuer));
+    }
+  }
+  if (a.require_jwt && a.jwt.empty())
+    problems.add("spec.authentication.requireJWT",
+                 "Invalid value: true: needs at least one issuer in spec.authentication.jwt");
+}
+
 void read_clients(const json& spec, SecureService& out, Problems& problems) {
   const json* clients = field(spec, "allowedClients", json::value_t::array, "spec.allowedClients", problems);
   if (!clients) return;
@@ -262,6 +363,11 @@ void read_clients(const json& spec, SecureService& out, Problems& problems) {
     if (!client.ns.empty() && !is_dns_label(client.ns))
       problems.add(path + ".namespace", "Invalid value: \"" + client.ns + "\": must be a namespace name");
     if (client.ns.empty() && by_name) client.ns = out.ns;
+    client.rules = read_rules(c, path + ".rules", problems);
+    if (!client.rules.empty() && !by_name)
+      problems.add(path + ".rules",
+                   "Forbidden: only with secureService: request rules need the caller's mesh identity, which plain "
+                   "pods do not have");
     if (const json* ports = field(c, "ports", json::value_t::array, path + ".ports", problems)) {
       for (size_t j = 0; j < ports->size(); ++j) {
         const std::string p = path + ".ports[" + std::to_string(j) + "]";
@@ -279,6 +385,14 @@ void read_clients(const json& spec, SecureService& out, Problems& problems) {
     }
     out.allowed_clients.push_back(std::move(client));
   }
+  size_t matches = 0;
+  for (const auto& client : out.allowed_clients)
+    for (const auto& rule : client.rules)
+      matches += std::max<size_t>(1, rule.methods.size()) * std::max<size_t>(1, rule.paths.size());
+  if (matches > kMaxRequestMatches)
+    problems.add("spec.allowedClients", "Too many: the rules make " + std::to_string(matches) +
+                                            " method and path combinations; at most " +
+                                            std::to_string(kMaxRequestMatches));
 }
 
 }  // namespace
@@ -329,6 +443,8 @@ Result<SecureService> parse_secure_service(const json& object) {
                                       "\": must be a lowercase RFC 1123 label of at most 63 "
                                       "characters (it names Services, Secrets and policies)");
   if (out.ns.empty()) out.ns = "default";
+  if (!is_dns_label(out.ns))
+    problems.add("metadata.namespace", "Invalid value: \"" + out.ns + "\": must be a namespace name");
 
   if (!object.contains("spec") || !object["spec"].is_object())
     return invalid_argument(out.ns + "/" + out.name + ": spec: Required value");
@@ -359,6 +475,7 @@ Result<SecureService> parse_secure_service(const json& object) {
     }
   }
   read_clients(spec, out, problems);
+  read_authentication(spec, out, problems);
 
   if (const json* np = field(spec, "networkPolicy", json::value_t::object, "spec.networkPolicy", problems)) {
     out.network_policy_enabled = bool_or(*np, "enabled", "spec.networkPolicy.enabled", problems, true);

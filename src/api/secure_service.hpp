@@ -87,6 +87,25 @@ struct CaSecretRef {
   bool operator==(const CaSecretRef&) const = default;
 };
 
+// The HTTP requests a client may make: any of `methods` (empty: every method) on any of
+// `paths` (empty: every path). A path is exact ("/healthz") or a prefix ending in "/*"
+// ("/api/orders/*"), as Istio writes them. The mesh enforces it; NetworkPolicies cannot.
+struct RequestRule {
+  std::vector<std::string> methods;
+  std::vector<std::string> paths;
+  bool operator==(const RequestRule&) const = default;
+};
+
+// The HTTP methods rules may name: the Gateway API's HTTPMethod enum, which Linkerd's
+// HTTPRoute takes (Istio takes any, and these too).
+inline constexpr std::string_view kHttpMethods[] = {"GET",     "HEAD",    "POST",  "PUT",  "DELETE",
+                                                    "CONNECT", "OPTIONS", "TRACE", "PATCH"};
+
+// At most this many method and path combinations over all of a SecureService's rules: what
+// the mesh objects cost grows with them (Linkerd's routes with their square), so a spec
+// cannot make the operator spin.
+inline constexpr size_t kMaxRequestMatches = 256;
+
 // One caller: another SecureService (by name, this namespace unless given), or plain pods
 // by selectors (NetworkPolicy only: they carry no mesh identity).
 struct AllowedClient {
@@ -94,9 +113,33 @@ struct AllowedClient {
   std::string ns;  // resolved: the SecureService's own namespace when not given
   std::optional<kube::LabelSelector> pod_selector;
   std::optional<kube::LabelSelector> namespace_selector;
-  std::vector<int> ports;  // empty: every port in spec.ports
+  std::vector<int> ports;          // empty: every port in spec.ports
+  std::vector<RequestRule> rules;  // empty: every request (SecureService clients only)
   bool is_secure_service() const { return !secure_service.empty(); }
   bool operator==(const AllowedClient&) const = default;
+};
+
+// Where a request's JWT comes from, as Istio's JWTHeader: the header, and the prefix its
+// value carries before the token ("Bearer ").
+struct JwtHeader {
+  std::string name;
+  std::string prefix;
+  bool operator==(const JwtHeader&) const = default;
+};
+
+// A JWT issuer whose tokens the service accepts, as Istio's JWTRule.
+struct JwtIssuer {
+  std::string issuer;
+  std::string jwks_uri;                 // empty: discovered from the issuer (OpenID Connect)
+  std::vector<std::string> audiences;   // empty: the service's own hostname, Istio's default
+  std::vector<JwtHeader> from_headers;  // empty: Authorization: Bearer
+  bool operator==(const JwtIssuer&) const = default;
+};
+
+struct Authentication {
+  std::vector<JwtIssuer> jwt;  // a token, when a request carries one, must be valid for one
+  bool require_jwt = false;    // and requests without a valid token are refused
+  bool operator==(const Authentication&) const = default;
 };
 
 struct SecureService {
@@ -112,6 +155,7 @@ struct SecureService {
   TlsSpec tls;
   std::optional<CaSecretRef> ca_secret_ref;
   std::vector<AllowedClient> allowed_clients;
+  Authentication authentication;
   bool network_policy_enabled = true;
   bool restrict_egress = false;  // networkPolicy.egress: Restricted
   bool allow_dns = true;

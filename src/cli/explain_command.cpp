@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <map>
 #include <ostream>
 #include <set>
@@ -17,6 +18,7 @@ namespace {
 
 using controller::AccessMap;
 using controller::CallAnswer;
+using controller::Request;
 using nlohmann::json;
 
 constexpr const char* kCommand = "explain";
@@ -168,15 +170,15 @@ Result<std::pair<std::string, std::string>> service_ref(const std::string& flag,
 
 int run_explain(const std::vector<std::string>& args, CommandContext& ctx) {
   std::vector<std::string> files;
-  std::string kubeconfig, output = "text", from, to, port_text;
+  std::string kubeconfig, output = "text", from, to, port_text, method, path, jwt_issuer;
   controller::ClusterSettings settings;
   FlagSet flags(kCommand, "",
                 "Prints who may call whom: for every allowedClients entry of every SecureService, each port,\n"
                 "whether the call is allowed and through which layers (the caller's egress NetworkPolicy, the\n"
-                "callee's ingress NetworkPolicy, Istio or Linkerd authorization), evaluated over the objects\n"
-                "the operator writes. The SecureServices come from -f, or else from the cluster. With --from,\n"
-                "--to and --port it answers one call: allowed, with what allows it, or denied, with the first\n"
-                "layer that denies it and why.\n"
+                "callee's ingress NetworkPolicy, JWT, Istio or Linkerd authorization), evaluated over the\n"
+                "objects the operator writes. The SecureServices come from -f, or else from the cluster. With\n"
+                "--from, --to and --port it answers one call: allowed, with what allows it, or denied, with the\n"
+                "first layer that denies it and why; --method, --path and --jwt-issuer say what the request is.\n"
                 "Exit code: 0 (a call: allowed), 1 failed (a call: denied), 2 bad usage.");
   flags.add_string_list(
       "filename", 'f', &files,
@@ -186,6 +188,9 @@ int run_explain(const std::vector<std::string>& args, CommandContext& ctx) {
   flags.add_string("from", 0, &from, "the calling SecureService, NAMESPACE/NAME");
   flags.add_string("to", 0, &to, "the called SecureService, NAMESPACE/NAME");
   flags.add_string("port", 0, &port_text, "the port called");
+  flags.add_string("method", 0, &method, "the request's HTTP method (default GET when --path is given)");
+  flags.add_string("path", 0, &path, "the request's path (default / when --method is given)");
+  flags.add_string("jwt-issuer", 0, &jwt_issuer, "the request carries a valid JWT of this issuer; default: no token");
   flags.add_string("trust-domain", 0, &settings.trust_domain, "the SPIFFE trust domain of workload identities");
   if (auto code = parse_or_exit_code(flags, args, ctx)) return *code;
   if (output != "text" && output != "json" && output != "dot")
@@ -194,6 +199,24 @@ int run_explain(const std::vector<std::string>& args, CommandContext& ctx) {
   if (question && (from.empty() || to.empty() || port_text.empty()))
     return usage_error(ctx, kCommand, "--from, --to and --port go together");
   if (question && output == "dot") return usage_error(ctx, kCommand, "-o dot draws the whole map, not one call");
+  Request request;
+  if (!method.empty() || !path.empty() || !jwt_issuer.empty()) {
+    if (!question)
+      return usage_error(ctx, kCommand,
+                         "--method, --path and --jwt-issuer describe a call: add --from, --to and --port");
+    const auto known = std::find(std::begin(api::kHttpMethods), std::end(api::kHttpMethods), method);
+    if (!method.empty() && known == std::end(api::kHttpMethods))
+      return usage_error(
+          ctx, kCommand,
+          "--method " + method + ": want GET, HEAD, POST, PUT, DELETE, CONNECT, OPTIONS, TRACE or PATCH");
+    if (!path.empty() && path.front() != '/')
+      return usage_error(ctx, kCommand, "--path " + path + ": want a path starting with /");
+    if (!method.empty() || !path.empty()) {
+      request.method = method.empty() ? "GET" : method;
+      request.path = path.empty() ? "/" : path;
+    }
+    if (!jwt_issuer.empty()) request.jwt_issuer = jwt_issuer;
+  }
   int port = 0;
   if (question) {
     try {
@@ -231,17 +254,22 @@ int run_explain(const std::vector<std::string>& args, CommandContext& ctx) {
   const api::SecureService* callee = map.find(to_ref.first, to_ref.second);
   if (!caller) return command_error(ctx, kCommand, "no SecureService " + from);
   if (!callee) return command_error(ctx, kCommand, "no SecureService " + to);
-  const CallAnswer answer = map.call(AccessMap::caller_of(*caller), *callee, port);
+  const CallAnswer answer = map.call(AccessMap::caller_of(*caller), *callee, port, request);
   if (output == "json") {
     json j = answer_json(answer);
     j["from"] = from;
     j["to"] = to;
     j["port"] = port;
+    if (request.asks_operation()) {
+      j["method"] = request.method;
+      j["path"] = request.path;
+    }
     ctx.out << j.dump(2) << "\n";
   } else {
     const auto* denied = answer.denied_by();
     ctx.out << (denied ? "denied: " + from + " may not call " : "allowed: " + from + " may call ") << to << " on port "
-            << port << (denied ? " (" + denied->layer + ": " + denied->reason + ")" : "") << "\n";
+            << port << (request.asks_operation() ? " for " + request.method + " " + request.path : "")
+            << (denied ? " (" + denied->layer + ": " + denied->reason + ")" : "") << "\n";
     print_layers(answer, ctx.out);
   }
   return answer.allowed() ? kExitOk : kExitFailure;

@@ -4,29 +4,23 @@
 #include <map>
 #include <set>
 
+#include "controller/mesh_access.hpp"
 #include "controller/peers.hpp"
+#include "controller/written_object.hpp"
 
 namespace sso::controller {
 
 using nlohmann::json;
+using written::kind_of;
+using written::object_name;
+using written::selects;
+using written::spec_of;
 
 namespace {
 
 constexpr const char* kNamespaceNameLabel = "kubernetes.io/metadata.name";
 
 std::string key_of(const std::string& ns, const std::string& name) { return ns + "/" + name; }
-
-std::string kind_of(const json& o) { return kube::string_field(o, "kind"); }
-std::string group_of(const json& o) {
-  const std::string api_version = kube::string_field(o, "apiVersion");
-  const auto slash = api_version.find('/');
-  return slash == std::string::npos ? "" : api_version.substr(0, slash);
-}
-std::string object_name(const json& o) { return key_of(kube::namespace_of(o), kube::name_of(o)); }
-const json& spec_of(const json& o) {
-  static const json kEmpty = json::object();
-  return o.contains("spec") && o["spec"].is_object() ? o["spec"] : kEmpty;
-}
 
 // Labels a pod a selector picks carries: matchLabels, plus the first value of each In and a
 // value for each Exists (NotIn and DoesNotExist ask for nothing).
@@ -43,13 +37,6 @@ std::string describe(const kube::Labels& labels) {
   std::string out;
   for (const auto& [k, v] : labels) out.append(out.empty() ? "" : ",").append(k).append("=").append(v);
   return out.empty() ? "(any)" : out;
-}
-
-// A metav1.LabelSelector in an object; a missing one is `absent`, a malformed one matches
-// nothing (kube-apiserver would have refused it).
-bool selects(const json& selector, const kube::Labels& labels) {
-  auto parsed = kube::parse_label_selector(selector, "");
-  return parsed.ok() && parsed->matches(labels);
 }
 
 bool has_type(const json& spec, const char* type) {
@@ -98,22 +85,13 @@ std::string ports_text(const json& ports) {
   return out;
 }
 
-struct Target {
-  const api::SecureService& service;
-  kube::Labels labels;
-  kube::Labels namespace_labels;
-  int port;
-  std::string protocol;
-  std::string port_name;
-};
-
 // Each layer gets the objects of the namespace it acts in (AccessMap::objects_in).
 
 // One direction of NetworkPolicy for the pod `subject` (in `subject_ns`): egress of the
 // caller towards `other`, or ingress of the callee from `other`.
 LayerVerdict network_policy_layer(const std::vector<json>& objects, bool ingress, const std::string& subject_name,
                                   const std::string& subject_ns, const kube::Labels& subject_labels,
-                                  const std::string& other_name, const PodAt& other, const Target& target) {
+                                  const std::string& other_name, const PodAt& other, const CallTarget& target) {
   const char* type = ingress ? "Ingress" : "Egress";
   const char* rules_field = ingress ? "ingress" : "egress";
   const char* peers_field = ingress ? "from" : "to";
@@ -160,158 +138,6 @@ LayerVerdict network_policy_layer(const std::vector<json>& objects, bool ingress
   else
     v.reason = "NetworkPolicy " + names + " (spec.networkPolicy.egress: Restricted of " + subject_name +
                ") lets it reach only the SecureServices that allow it, and " + other_name + " does not";
-  return v;
-}
-
-bool principal_matches(const std::string& pattern, const std::string& principal) {
-  if (pattern == "*") return !principal.empty();
-  if (pattern.size() > 1 && pattern.front() == '*') return principal.ends_with(pattern.substr(1));
-  if (pattern.size() > 1 && pattern.back() == '*') return principal.starts_with(pattern.substr(0, pattern.size() - 1));
-  return pattern == principal;
-}
-
-// An Istio rule's `from` and `to` (security/v1 Rule): any `from` entry, and any `to` entry.
-bool istio_rule_matches(const json& rule, const std::string& principal, const std::string& caller_ns, int port) {
-  const json from = rule.value("from", json::array());
-  const bool source_ok = !from.is_array() || from.empty() || std::any_of(from.begin(), from.end(), [&](const json& f) {
-    const json source = f.value("source", json::object());
-    const json principals = source.value("principals", json::array());
-    const json namespaces = source.value("namespaces", json::array());
-    const bool p_ok = !principals.is_array() || principals.empty() ||
-                      std::any_of(principals.begin(), principals.end(), [&](const json& p) {
-                        return p.is_string() && principal_matches(p.get<std::string>(), principal);
-                      });
-    const bool ns_ok =
-        !namespaces.is_array() || namespaces.empty() ||
-        (!principal.empty() && std::find(namespaces.begin(), namespaces.end(), caller_ns) != namespaces.end());
-    return p_ok && ns_ok;
-  });
-  const json to = rule.value("to", json::array());
-  const bool operation_ok = !to.is_array() || to.empty() || std::any_of(to.begin(), to.end(), [&](const json& t) {
-    const json ports = t.value("operation", json::object()).value("ports", json::array());
-    return !ports.is_array() || ports.empty() ||
-           std::find(ports.begin(), ports.end(), std::to_string(port)) != ports.end();
-  });
-  return source_ok && operation_ok;
-}
-
-bool istio_selects(const json& spec, const kube::Labels& labels) {
-  if (!spec.contains("selector")) return true;  // every workload of the namespace
-  const json& selector = spec["selector"];
-  if (!selector.is_object() || !selector.contains("matchLabels")) return true;
-  const json& match = selector["matchLabels"];
-  if (!match.is_object()) return false;
-  for (auto it = match.begin(); it != match.end(); ++it) {
-    const auto found = labels.find(it.key());
-    if (!it->is_string() || found == labels.end() || found->second != it->get<std::string>()) return false;
-  }
-  return true;
-}
-
-LayerVerdict istio_layer(const std::vector<json>& objects, const Caller& from, const Target& to,
-                         const std::string& trust_domain) {
-  LayerVerdict v{"Istio", Verdict::kNotEnforced, ""};
-  const std::string principal =
-      from.service_account.empty() ? "" : trust_domain + "/ns/" + from.ns + "/sa/" + from.service_account;
-  const std::string who = from.name + (principal.empty() ? " (no mesh identity)" : " (" + principal + ")");
-  std::vector<const json*> allow, deny;
-  for (const auto& o : objects) {
-    if (group_of(o) != "security.istio.io") continue;
-    const json& spec = spec_of(o);
-    if (!istio_selects(spec, to.labels)) continue;
-    if (kind_of(o) == "PeerAuthentication" && spec.value("mtls", json::object()).value("mode", "") == "STRICT" &&
-        principal.empty()) {
-      v.verdict = Verdict::kDenied;
-      v.reason = "PeerAuthentication " + object_name(o) + " is STRICT: " + from.name +
-                 " has no mesh identity, and plaintext callers are refused";
-      return v;
-    }
-    if (kind_of(o) == "AuthorizationPolicy") (spec.value("action", "ALLOW") == "DENY" ? deny : allow).push_back(&o);
-  }
-  for (const json* p : deny)
-    for (const auto& rule : spec_of(*p).value("rules", json::array()))
-      if (istio_rule_matches(rule, principal, from.ns, to.port)) {
-        v.verdict = Verdict::kDenied;
-        v.reason = "AuthorizationPolicy " + object_name(*p) + " (DENY) matches " + who;
-        return v;
-      }
-  if (allow.empty()) {
-    v.reason = "no AuthorizationPolicy selects the pods of " + to.service.ns + "/" + to.service.name;
-    return v;
-  }
-  std::string names;
-  for (const json* p : allow) {
-    names += (names.empty() ? "" : ", ") + object_name(*p);
-    for (const auto& rule : spec_of(*p).value("rules", json::array()))
-      if (istio_rule_matches(rule, principal, from.ns, to.port)) {
-        v.verdict = Verdict::kAllowed;
-        v.reason = "AuthorizationPolicy " + object_name(*p) + " allows " + who + " on " + std::to_string(to.port) +
-                   " (the caller's pods must run in the mesh)";
-        return v;
-      }
-  }
-  v.verdict = Verdict::kDenied;
-  v.reason = "AuthorizationPolicy " + names + " allows no rule for " + who + " on " + std::to_string(to.port);
-  return v;
-}
-
-LayerVerdict linkerd_layer(const std::vector<json>& objects, const Caller& from, const Target& to) {
-  LayerVerdict v{"Linkerd", Verdict::kNotEnforced, ""};
-  const json* server = nullptr;
-  for (const auto& o : objects) {
-    if (group_of(o) != "policy.linkerd.io" || kind_of(o) != "Server") continue;
-    const json& spec = spec_of(o);
-    const json& port = spec.value("port", json());
-    const bool port_ok = (port.is_number_integer() && port.get<int>() == to.port) ||
-                         (port.is_string() && !to.port_name.empty() && port.get<std::string>() == to.port_name);
-    if (port_ok && selects(spec.value("podSelector", json::object()), to.labels)) server = &o;
-  }
-  if (!server) {
-    v.reason = "no Server for port " + std::to_string(to.port) + " of " + to.service.ns + "/" + to.service.name +
-               ": the cluster's default policy applies";
-    return v;
-  }
-  const std::string server_name = kube::name_of(*server);
-  const std::string access = spec_of(*server).value("accessPolicy", "deny");
-  if (access == "all-unauthenticated") {
-    v.verdict = Verdict::kAllowed;
-    v.reason = "Server " + object_name(*server) + " admits every caller (accessPolicy all-unauthenticated)";
-    return v;
-  }
-  if (from.service_account.empty()) {
-    v.verdict = Verdict::kDenied;
-    v.reason = "Server " + object_name(*server) + " (accessPolicy " + access + ") admits only mesh identities, and " +
-               from.name + " has none";
-    return v;
-  }
-  if (access == "all-authenticated" || access == "cluster-authenticated") {
-    v.verdict = Verdict::kAllowed;
-    v.reason = "Server " + object_name(*server) + " admits every meshed caller (accessPolicy " + access + ")";
-    return v;
-  }
-  std::set<std::string> authentications;
-  for (const auto& o : objects) {
-    if (group_of(o) != "policy.linkerd.io" || kind_of(o) != "AuthorizationPolicy") continue;
-    const json& spec = spec_of(o);
-    const json target = spec.value("targetRef", json::object());
-    if (target.value("kind", "") != "Server" || target.value("name", "") != server_name) continue;
-    for (const auto& ref : spec.value("requiredAuthenticationRefs", json::array()))
-      if (ref.value("kind", "") == "MeshTLSAuthentication") authentications.insert(ref.value("name", ""));
-  }
-  for (const auto& o : objects) {
-    if (kind_of(o) != "MeshTLSAuthentication" || authentications.count(kube::name_of(o)) == 0) continue;
-    for (const auto& ref : spec_of(o).value("identityRefs", json::array()))
-      if (ref.value("kind", "") == "ServiceAccount" && ref.value("name", "") == from.service_account &&
-          ref.value("namespace", to.service.ns) == from.ns) {
-        v.verdict = Verdict::kAllowed;
-        v.reason = "AuthorizationPolicy " + to.service.ns + "/" + server_name + " authorizes the ServiceAccount " +
-                   from.ns + "/" + from.service_account + " on Server " + object_name(*server);
-        return v;
-      }
-  }
-  v.verdict = Verdict::kDenied;
-  v.reason = "Server " + object_name(*server) + " (accessPolicy " + access +
-             ") authorizes no rule for the ServiceAccount " + from.ns + "/" + from.service_account;
   return v;
 }
 
@@ -374,8 +200,8 @@ Caller AccessMap::caller_of(const api::SecureService& service) {
   return c;
 }
 
-CallAnswer AccessMap::call(const Caller& from, const api::SecureService& to, int port) const {
-  Target target{to, representative_labels(to.selector), {{kNamespaceNameLabel, to.ns}}, port, "TCP", ""};
+CallAnswer AccessMap::call(const Caller& from, const api::SecureService& to, int port, const Request& request) const {
+  CallTarget target{to, representative_labels(to.selector), {{kNamespaceNameLabel, to.ns}}, port, "TCP", ""};
   for (const auto& p : to.ports)
     if (p.port == port) {
       target.protocol = p.protocol;
@@ -389,10 +215,16 @@ CallAnswer AccessMap::call(const Caller& from, const api::SecureService& to, int
       network_policy_layer(objects_in(from.ns), false, from.name, from.ns, from.pod_labels, to_name, callee, target));
   answer.layers.push_back(
       network_policy_layer(objects_in(to.ns), true, to_name, to.ns, target.labels, from.name, caller, target));
-  if (to.mesh == api::MeshProvider::kIstio)
-    answer.layers.push_back(istio_layer(objects_in(to.ns), from, target, settings_.trust_domain));
-  else if (to.mesh == api::MeshProvider::kLinkerd)
-    answer.layers.push_back(linkerd_layer(objects_in(to.ns), from, target));
+  if (to.mesh == api::MeshProvider::kIstio) {
+    answer.layers.push_back(jwt_layer(objects_in(to.ns), request, target));
+    answer.layers.push_back(istio_layer(objects_in(to.ns), from, request, target, settings_.trust_domain));
+  } else {
+    // What the provider cannot enforce is said, not left out.
+    for (const auto& gap : unenforced_requests(to))
+      if (gap.starts_with("spec.authentication.jwt")) answer.layers.push_back({"JWT", Verdict::kNotEnforced, gap});
+    if (to.mesh == api::MeshProvider::kLinkerd)
+      answer.layers.push_back(linkerd_layer(objects_in(to.ns), from, request, target));
+  }
   return answer;
 }
 
@@ -429,8 +261,11 @@ std::vector<AccessMap::Edge> AccessMap::edges() const {
           from.name = "pods " + describe(from.pod_labels) + " in namespace " + server.ns;
         }
       }
+      Request declared;
+      if (server.authentication.require_jwt && !server.authentication.jwt.empty())
+        declared.jwt_issuer = server.authentication.jwt.front().issuer;
       for (int port : server.ports_for(client))
-        out.push_back({from, key_of(server.ns, server.name), port, call(from, server, port)});
+        out.push_back({from, key_of(server.ns, server.name), port, call(from, server, port, declared)});
     }
   }
   return out;

@@ -16,9 +16,9 @@
 // and `render` use), then evaluates a call against those objects as the cluster enforces
 // them: the caller's egress NetworkPolicies, the callee's ingress NetworkPolicies (Kubernetes'
 // semantics: a pod selected by no policy of a direction is not isolated in it), then the mesh
-// (Istio PeerAuthentication and AuthorizationPolicy; Linkerd Server, AuthorizationPolicy and
-// MeshTLSAuthentication). Evaluating what is written, not the specs, keeps its answers true
-// to what the cluster does.
+// (Istio RequestAuthentication, PeerAuthentication and AuthorizationPolicy; Linkerd Server,
+// HTTPRoute, AuthorizationPolicy and MeshTLSAuthentication). Evaluating what is written, not the specs, keeps its
+// answers true to what the cluster does.
 namespace sso::controller {
 
 // One side of a call: a SecureService's pods, or plain pods an allowedClients entry names.
@@ -31,11 +31,21 @@ struct Caller {
   std::string service_account;                // empty: no mesh identity
 };
 
+// What a call carries, for the layers that look inside it (the mesh's request rules and
+// JWT). With no method and path the question is about the port, and a layer that allows
+// only some requests says which.
+struct Request {
+  std::string method;
+  std::string path;
+  std::optional<std::string> jwt_issuer;  // the issuer of a valid token it carries; none: no token
+  bool asks_operation() const { return !method.empty() || !path.empty(); }
+};
+
 enum class Verdict { kAllowed, kDenied, kNotEnforced };
 std::string_view to_string(Verdict verdict);  // "allowed", "denied", "not enforced"
 
 struct LayerVerdict {
-  std::string layer;  // "NetworkPolicy egress", "NetworkPolicy ingress", "Istio", "Linkerd"
+  std::string layer;  // "NetworkPolicy egress", "NetworkPolicy ingress", "JWT", "Istio", "Linkerd"
   Verdict verdict = Verdict::kNotEnforced;
   std::string reason;
 };
@@ -56,10 +66,11 @@ class AccessMap {
   // The pods of `service` as a caller: its selector's labels, its namespace, its account.
   static Caller caller_of(const api::SecureService& service);
 
-  CallAnswer call(const Caller& from, const api::SecureService& to, int port) const;
+  CallAnswer call(const Caller& from, const api::SecureService& to, int port, const Request& request = {}) const;
 
   // Every call the SecureServices declare: for each service (by namespace, name), each of its
-  // allowedClients, each port that client is given.
+  // allowedClients, each port that client is given; a caller of a service that requires a JWT
+  // is taken to send a valid one from its first issuer.
   struct Edge {
     Caller from;
     std::string to;  // "ns/name"

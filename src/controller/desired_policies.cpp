@@ -33,6 +33,23 @@ std::vector<json> desired_policy_objects(const api::SecureService& service, cons
   return out;
 }
 
+std::vector<std::string> unenforced_requests(const api::SecureService& service) {
+  std::vector<std::string> out;
+  const bool mesh = service.mesh != api::MeshProvider::kNone;
+  if (!service.authentication.jwt.empty() && service.mesh != api::MeshProvider::kIstio)
+    out.push_back(std::string("spec.authentication.jwt: ") +
+                  (mesh ? "Linkerd cannot verify JWTs" : "no mesh verifies JWTs (spec.mesh.provider is None)") +
+                  ": tokens are not checked" +
+                  (service.authentication.require_jwt ? " and requests without one are not refused" : ""));
+  if (!mesh)
+    for (size_t i = 0; i < service.allowed_clients.size(); ++i)
+      if (!service.allowed_clients[i].rules.empty())
+        out.push_back("spec.allowedClients[" + std::to_string(i) + "].rules: no mesh enforces request rules " +
+                      "(spec.mesh.provider is None): " + service.allowed_clients[i].ns + "/" +
+                      service.allowed_clients[i].secure_service + " may make every request on its ports");
+  return out;
+}
+
 std::vector<Peer> servers_of(const api::SecureService& client, const std::vector<api::SecureService>& servers) {
   std::vector<Peer> peers;
   for (const auto& server : servers) {

@@ -27,6 +27,11 @@ nlohmann::json build_trust_bundle(const std::string& ns, const ClusterCa& ca);
 std::vector<nlohmann::json> desired_policy_objects(const api::SecureService& service, const std::vector<Peer>& clients,
                                                    const std::vector<Peer>& servers, const ClusterSettings& settings);
 
+// What `service` asks for that its mesh provider cannot enforce, one sentence each naming the
+// field: JWTs without Istio, request rules without a mesh. Empty when everything applies.
+// The MeshReady condition reports them: nothing asked for is dropped silently.
+std::vector<std::string> unenforced_requests(const api::SecureService& service);
+
 // The SecureServices that name `client` among their allowedClients, as peers of `client`'s
 // egress: their pods, namespace, and the ports they allow `client` on.
 std::vector<Peer> servers_of(const api::SecureService& client, const std::vector<api::SecureService>& servers);

@@ -18,9 +18,14 @@ namespace sso::controller {
 //   trafficPolicy.tls.mode ISTIO_MUTUAL;
 // - security.istio.io/v1 AuthorizationPolicy: action ALLOW, one rule per found client
 //   SecureService: from.source.principals ["TRUST_DOMAIN/ns/NS/sa/SA"], to.operation.ports
-//   (as strings), rules sorted and each written once. No rule when no client is found: an
+//   (as strings), rules sorted and each written once. A client with request rules gets one
+//   `to` operation per rule, its methods and paths with the ports. Under requireJWT every
+//   rule's source also needs requestPrincipals "ISSUER/*" of one of the issuers. No rule when no client is found: an
 //   ALLOW policy that matches nothing denies every request to the workload, which is what an
 //   empty allow-list means (authorization_policy.proto, "allow-nothing").
+// - security.istio.io/v1 RequestAuthentication, when spec.authentication.jwt names issuers:
+//   jwtRules with each issuer, jwksUri, audiences and fromHeaders (written before the
+//   AuthorizationPolicy that relies on it).
 // Under PERMISSIVE the AuthorizationPolicy still admits only the listed principals: a
 // plaintext caller has none, so it passes PeerAuthentication and is denied here.
 // Istio selectors take matchLabels only; a service selected by matchExpressions gets its

@@ -22,6 +22,16 @@ namespace sso::controller {
 //   identityRefs are sorted by namespace and name, each once. Each Server is followed by its
 //   MeshTLSAuthentication and AuthorizationPolicy, so a write in order never leaves a policy
 //   pointing at nothing.
+// - on a port where some client has request rules (allowedClients[].rules), the same
+//   protection per route instead: Linkerd then authorizes HTTP requests by HTTPRoute only,
+//   and answers 404 to a request no route matches. The rules' matches (methods by paths, plus
+//   every request when a client has no rules) are closed under intersection, each match
+//   authorized for the clients whose rules cover it, and the matches of the same clients
+//   grouped: per group an HTTPRoute (v1beta3, parentRef the port's Server)
+//   NAME-PORT-DIGEST, a MeshTLSAuthentication and an AuthorizationPolicy targeting the
+//   route, all of that name (DIGEST names the clients). A client thus gets exactly the
+//   requests its rules match, whichever route Gateway API precedence picks.
+//   Linkerd's default route for kubelet probes is dropped too once a Server has routes.
 // mtlsMode PERMISSIVE sets the Servers' accessPolicy to "all-unauthenticated" instead. Linkerd
 // adds the accessPolicy's authorizations to the AuthorizationPolicies' (policy-controller
 // inbound/index.rs), so this admits every caller, unlike Istio's PERMISSIVE.

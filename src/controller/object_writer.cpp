@@ -72,10 +72,12 @@ Result<kube::ResourceType> resource_type_of(const json& object) {
       {"networking.k8s.io", "NetworkPolicy", "networkpolicies"},
       {"security.istio.io", "PeerAuthentication", "peerauthentications"},
       {"security.istio.io", "AuthorizationPolicy", "authorizationpolicies"},
+      {"security.istio.io", "RequestAuthentication", "requestauthentications"},
       {"networking.istio.io", "DestinationRule", "destinationrules"},
       {"policy.linkerd.io", "Server", "servers"},
       {"policy.linkerd.io", "MeshTLSAuthentication", "meshtlsauthentications"},
       {"policy.linkerd.io", "AuthorizationPolicy", "authorizationpolicies"},
+      {"policy.linkerd.io", "HTTPRoute", "httproutes"},
   };
   for (const auto& k : kKnown)
     if (group == k.group && kind == k.kind) return kube::ResourceType{group, version, k.plural, kind, true};

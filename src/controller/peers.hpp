@@ -22,7 +22,8 @@ struct Peer {
   std::string ns;
   std::string service_account;
   bool found = false;
-  std::vector<int> ports;  // the ports of the server that this peer may use
+  std::vector<int> ports;               // the ports of the server that this peer may use
+  std::vector<api::RequestRule> rules;  // the requests it may make there; empty: every request
   // For a server peer (egress): each port's protocol, as the server declares it.
   std::map<int, std::string> protocols;
 
@@ -37,6 +38,7 @@ std::vector<Peer> resolve_clients(const api::SecureService& service, Lookup&& lo
   for (const auto& client : service.allowed_clients) {
     Peer peer;
     peer.ports = service.ports_for(client);
+    peer.rules = client.rules;
     if (!client.is_secure_service()) {
       peer.pod_selector = client.pod_selector;
       peer.namespace_selector = client.namespace_selector;

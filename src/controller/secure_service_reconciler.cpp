@@ -18,13 +18,17 @@ using nlohmann::json;
 namespace {
 
 // Kinds the mesh providers use: listed by label to find what the operator wrote before.
+// Written in this order, so that what an AuthorizationPolicy relies on (a RequestAuthentication,
+// a MeshTLSAuthentication, an HTTPRoute) is in place before it.
 const std::vector<kube::ResourceType>& mesh_types() {
   static const std::vector<kube::ResourceType> kTypes = {
       {"security.istio.io", "v1", "peerauthentications", "PeerAuthentication", true},
       {"networking.istio.io", "v1", "destinationrules", "DestinationRule", true},
+      {"security.istio.io", "v1", "requestauthentications", "RequestAuthentication", true},
       {"security.istio.io", "v1", "authorizationpolicies", "AuthorizationPolicy", true},
       {"policy.linkerd.io", "v1beta3", "servers", "Server", true},
       {"policy.linkerd.io", "v1alpha1", "meshtlsauthentications", "MeshTLSAuthentication", true},
+      {"policy.linkerd.io", "v1beta3", "httproutes", "HTTPRoute", true},
       {"policy.linkerd.io", "v1alpha1", "authorizationpolicies", "AuthorizationPolicy", true},
   };
   return kTypes;
@@ -470,7 +474,12 @@ Status SecureServiceReconciler::sync_mesh(const api::SecureService& service, con
     if (c.is_object() && c.value("type", "") == kMeshReady) previous_mesh_reason = c.value("reason", "");
   const bool enabled = service.mesh != api::MeshProvider::kNone;
   const std::string provider(api::to_string(service.mesh));
-  const std::string steady_reason = enabled ? provider + "PolicyApplied" : "NoMesh";
+  const std::vector<std::string> unenforced = unenforced_requests(service);
+  // Each provider's steady reason is its own, so that a switch of provider is seen below.
+  const std::string steady_reason = !unenforced.empty()
+                                        ? (enabled ? provider + "PolicyPartlyApplied" : "NoMeshToEnforce")
+                                    : enabled ? provider + "PolicyApplied"
+                                              : "NoMesh";
   const bool may_have_left = !previous_mesh_reason.empty() && previous_mesh_reason != steady_reason;
   // What was written before, by label and owner; mesh kinds are not cached because their CRDs
   // may be absent (a watch on them would keep the operator from ever becoming ready).
@@ -573,7 +582,13 @@ Status SecureServiceReconciler::sync_mesh(const api::SecureService& service, con
     std::lock_guard lock(mesh_mu_);
     mesh_in_place_[key] = MeshInPlace{digest, now, written_count, kube::resource_version_of(object)};
   }
-  if (!enabled) return {};
+  if (!enabled && unenforced.empty()) return {};
+  std::string unenforced_list;
+  for (const auto& u : unenforced) unenforced_list += (unenforced_list.empty() ? "" : "; ") + u;
+  if (!enabled) {
+    out.mesh = {kMeshReady, false, steady_reason, "not applied: " + unenforced_list};
+    return {};
+  }
   if (!not_installed.empty()) {
     std::string list;
     for (const auto& k : not_installed) list += (list.empty() ? "" : ", ") + k;
@@ -591,9 +606,13 @@ Status SecureServiceReconciler::sync_mesh(const api::SecureService& service, con
     return {};
   }
   out.managed[provider + "Policy"] = written_count;
-  out.mesh = {kMeshReady, true, provider + "PolicyApplied",
-              provider + " policy written: mTLS " + std::string(api::to_string(service.mtls_mode)) +
-                  ", only the declared clients' identities may call"};
+  const std::string written = provider + " policy written: mTLS " + std::string(api::to_string(service.mtls_mode)) +
+                              ", only the declared clients' identities may call";
+  if (!unenforced.empty()) {
+    out.mesh = {kMeshReady, false, steady_reason, written + "; not applied: " + unenforced_list};
+    return {};
+  }
+  out.mesh = {kMeshReady, true, steady_reason, written};
   return {};
 }
 

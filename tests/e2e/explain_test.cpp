@@ -78,6 +78,43 @@ TEST_F(ExplainE2E, OneCallIsAnsweredWithTheLayerThatDecidesAndTheSameFromFiles) 
   }
 }
 
+TEST_F(ExplainE2E, ARequestIsAnsweredByTheRulesAndTheJwtOfItsServiceTheSameFromFiles) {
+  for (bool from_files : {false, true}) {
+    auto explain = [&](std::vector<std::string> args) {
+      return from_files ? explain_files(std::move(args)) : explain_cluster(std::move(args));
+    };
+    const std::vector<std::string> payments = {"--from", "shop/checkout", "--to", "shop/payments", "--port", "8443"};
+    auto with = [](std::vector<std::string> args, const std::vector<std::string>& more) {
+      args.insert(args.end(), more.begin(), more.end());
+      return args;
+    };
+    const ProcessResult charge = explain(with(payments, {"--method", "POST", "--path", "/v1/charges"}));
+    EXPECT_EQ(charge.exit_code, 0) << charge.out << charge.err;
+    EXPECT_THAT(charge.out,
+                HasSubstr("allowed: shop/checkout may call shop/payments on port 8443 for POST /v1/charges"));
+    const ProcessResult refund = explain(with(payments, {"--method", "POST", "--path", "/v1/refunds", "-o", "json"}));
+    EXPECT_EQ(refund.exit_code, 1) << refund.out << refund.err;
+    const json answer = json::parse(refund.out);
+    EXPECT_EQ(answer["deniedBy"], "Istio");
+    EXPECT_EQ(answer["path"], "/v1/refunds");
+    const ProcessResult foreign = explain(with(payments, {"--jwt-issuer", "https://evil.example.com"}));
+    EXPECT_EQ(foreign.exit_code, 1);
+    EXPECT_THAT(foreign.out, HasSubstr("(JWT: RequestAuthentication shop/payments accepts tokens of "
+                                       "https://auth.shop.example.com only"));
+    const std::vector<std::string> inventory = {"--from", "shop/checkout", "--to", "shop/inventory", "--port", "50051"};
+    EXPECT_EQ(explain(with(inventory, {"--method", "POST", "--path", "/inventory.v1.Inventory/Reserve"})).exit_code, 0);
+    const ProcessResult unrouted = explain(with(inventory, {"--path", "/inventory.v1.Inventory/Reserve"}));
+    EXPECT_EQ(unrouted.exit_code, 1);
+    EXPECT_THAT(unrouted.out, HasSubstr("no HTTPRoute of Server shop/inventory-50051 matches GET "
+                                        "/inventory.v1.Inventory/Reserve: Linkerd answers 404"));
+  }
+  const ProcessResult bad_method =
+      explain_files({"--from", "shop/checkout", "--to", "shop/payments", "--port", "8443", "--method", "FETCH"});
+  EXPECT_EQ(bad_method.exit_code, 2);
+  EXPECT_THAT(bad_method.err, HasSubstr("--method FETCH: want GET, HEAD"));
+  EXPECT_EQ(explain_files({"--path", "/x"}).exit_code, 2);
+}
+
 TEST_F(ExplainE2E, TheMapIsAGraphvizPictureDotRenders) {
   const ProcessResult dot_source = explain_cluster({"-o", "dot"});
   ASSERT_EQ(dot_source.exit_code, 0) << dot_source.err;

@@ -38,10 +38,12 @@ const std::vector<std::pair<std::string, std::string>> kExampleServices = {
 // Every kind the operator writes for a SecureService, each listed by its managed-by label.
 const std::vector<std::string> kMeshLists = {"/apis/security.istio.io/v1/namespaces/shop/peerauthentications",
                                              "/apis/security.istio.io/v1/namespaces/shop/authorizationpolicies",
+                                             "/apis/security.istio.io/v1/namespaces/shop/requestauthentications",
                                              "/apis/networking.istio.io/v1/namespaces/shop/destinationrules",
                                              "/apis/policy.linkerd.io/v1beta3/namespaces/shop/servers",
                                              "/apis/policy.linkerd.io/v1alpha1/namespaces/shop/meshtlsauthentications",
-                                             "/apis/policy.linkerd.io/v1alpha1/namespaces/shop/authorizationpolicies"};
+                                             "/apis/policy.linkerd.io/v1alpha1/namespaces/shop/authorizationpolicies",
+                                             "/apis/policy.linkerd.io/v1beta3/namespaces/shop/httproutes"};
 // What the SecureService "rolling" (spec.tls.restartOnRenewal) selects: kind, resource, name.
 struct RollingWorkload {
   std::string kind, resource, name;
@@ -268,13 +270,6 @@ class ChartCluster {
   std::string config_name_;
   uint16_t port_ = 0;
 };
-
-std::string condition(const json& object, const std::string& type, const char* field = "status") {
-  if (!object.is_object()) return "";
-  for (const auto& c : object.value("status", json::object()).value("conditions", json::array()))
-    if (c.value("type", "") == type) return c.value(field, "");
-  return "";
-}
 
 json secure_service(const std::string& name, json tls = json::object()) {
   json s = {

@@ -33,6 +33,14 @@ inline uint16_t free_port_pair() {
   return 0;
 }
 
+// The `field` of the condition `type` in an object's status; "" when it has none.
+inline std::string condition(const nlohmann::json& object, const std::string& type, const char* field = "status") {
+  if (!object.is_object()) return "";
+  for (const auto& c : object.value("status", nlohmann::json::object()).value("conditions", nlohmann::json::array()))
+    if (c.value("type", "") == type) return c.value(field, "");
+  return "";
+}
+
 // A SecureService NS/NAME for pods labelled app=NAME, with one port (https, 8443); `spec`'s
 // fields are added to its spec, or replace those.
 inline nlohmann::json secure_service_object(const std::string& ns, const std::string& name,

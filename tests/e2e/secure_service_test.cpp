@@ -65,13 +65,6 @@ class SecureServiceE2E : public OperatorClusterTest {
     return get("/api/v1/namespaces/" + ns + "/secrets/" + name);
   }
 
-  static std::string condition(const json& object, const std::string& type, const char* field = "status") {
-    if (!object.is_object()) return "";
-    for (const auto& c : object.value("status", json::object()).value("conditions", json::array()))
-      if (c.value("type", "") == type) return c.value(field, "");
-    return "";
-  }
-
   bool all_ready_of(const std::vector<std::pair<std::string, std::string>>& services) {
     return eventually(
         [&] {
@@ -304,7 +297,9 @@ TEST_F(SecureServiceE2E, ANewSecureServiceIsWrittenWithoutReadingFirst) {
   // Each mesh object created once. (Mesh lists are not counted: a reconcile whose status write
   // met a conflict under load has no MeshReady yet, creates again, meets AlreadyExists and
   // lists; a fresh-clone run saw that.)
-  EXPECT_EQ(mesh_created, 6);  // checkout and payments: PeerAuthentication, DestinationRule, AuthorizationPolicy
+  // checkout and payments: PeerAuthentication, DestinationRule, AuthorizationPolicy; payments'
+  // RequestAuthentication.
+  EXPECT_EQ(mesh_created, 7);
 }
 
 TEST_F(SecureServiceE2E, ACaRotationReissuesEveryLeafWhileTheBundleCarriesBothCas) {

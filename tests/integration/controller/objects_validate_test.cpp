@@ -3,6 +3,8 @@
 // Linkerd CRDs), so that a misspelt field fails here instead of being dropped by a cluster.
 #include <gmock/gmock.h>
 
+#include <algorithm>
+
 #include "controller/istio.hpp"
 #include "controller/linkerd.hpp"
 #include "controller/network_policy.hpp"
@@ -83,12 +85,51 @@ TEST(ControllerObjectsValidate, LinkerdObjectsStrictAndPermissive) {
   EXPECT_EQ(result.exit_code, 0) << result.out << result.err;
 }
 
+TEST(ControllerObjectsValidate, IstioRequestRulesAndJwt) {
+  api::SecureService service = service_by_expressions();
+  service.authentication = {{{"https://auth.example.com",
+                              "https://auth.example.com/jwks",
+                              {"payments", "admin"},
+                              {{"X-Token", ""}, {"Authorization", "Bearer "}}},
+                             {"https://other.example.com", "", {}, {}}},
+                            true};
+  std::vector<Peer> clients = every_kind_of_client();
+  clients[0].rules = {{{"GET", "HEAD"}, {"/api/*", "/healthz"}}, {{"POST"}, {}}, {{}, {"/*"}}};
+  const auto objects = build_istio_objects(service, clients, "cluster.local", "cluster.local");
+  ASSERT_EQ(objects.size(), 4u);
+  const auto result = validate(objects);
+  EXPECT_EQ(result.exit_code, 0) << result.out << result.err;
+}
+
+TEST(ControllerObjectsValidate, LinkerdRoutesForRequestRules) {
+  std::vector<std::string> many;
+  for (int i = 0; i < 130; ++i) many.push_back("/item/" + std::to_string(i));
+  std::vector<Peer> clients = every_kind_of_client();
+  clients[0].rules = {{{"GET", "HEAD"}, {"/api/*", "/healthz"}}, {{"POST"}, {}}};
+  clients[1].rules = {{{"DELETE"}, many}, {{}, {"/api/orders/*"}}};
+  const auto objects = build_linkerd_objects(service_by_expressions(), clients);
+  const auto routes =
+      std::count_if(objects.begin(), objects.end(), [](const json& o) { return o["kind"] == "HTTPRoute"; });
+  EXPECT_GE(routes, 4);
+  const auto result = validate(objects);
+  EXPECT_EQ(result.exit_code, 0) << result.out << result.err;
+}
+
 // The checks above are worth something only if the validator refuses a bad object.
 TEST(ControllerObjectsValidate, ValidatorRefusesAMisspeltField) {
   json policy = build_network_policy(make_secure_service(), {found_peer("web", "shop", {8443})}, {});
   policy["spec"]["podSelecter"] = policy["spec"]["podSelector"];
   policy["spec"].erase("podSelector");
   EXPECT_EQ(validate({policy}).exit_code, 1);
+}
+
+TEST(ControllerObjectsValidate, ValidatorRefusesAnHttpRouteMatchOfAnUnknownType) {
+  Peer web = found_peer("web", "shop", {8443});
+  web.rules = {{{"GET"}, {"/api/*"}}};
+  std::vector<json> objects = build_linkerd_objects(make_secure_service(), {web});
+  for (auto& o : objects)
+    if (o["kind"] == "HTTPRoute") o["spec"]["rules"][0]["matches"][0]["path"]["type"] = "Prefix";
+  EXPECT_EQ(validate(objects).exit_code, 1);
 }
 
 }  // namespace

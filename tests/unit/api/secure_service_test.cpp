@@ -102,6 +102,28 @@ TEST(SecureServiceParse, ClientInSameNamespaceByDefault) {
   EXPECT_EQ(parsed->allowed_clients[0].ns, "shop");
 }
 
+TEST(SecureServiceParse, ReadsRequestRulesAndJwtIssuers) {
+  json o = minimal();
+  o["spec"]["allowedClients"] = json::parse(R"([
+    {"secureService": "checkout", "rules": [{"methods": ["POST"], "paths": ["/v1/charges", "/v1/refunds/*"]},
+                                            {"paths": ["/*"]}]},
+    {"secureService": "audit"}])");
+  o["spec"]["authentication"] = json::parse(R"({"requireJWT": true, "jwt": [
+    {"issuer": "https://auth.example.com", "jwksUri": "https://auth.example.com/jwks", "audiences": ["payments"],
+     "fromHeaders": [{"name": "X-Token"}, {"name": "Authorization", "prefix": "Bearer "}]}]})");
+  auto parsed = parse_secure_service(o);
+  ASSERT_TRUE(parsed.ok()) << parsed.error().describe();
+  const std::vector<RequestRule> rules = {{{"POST"}, {"/v1/charges", "/v1/refunds/*"}}, {{}, {"/*"}}};
+  EXPECT_EQ(parsed->allowed_clients[0].rules, rules);
+  EXPECT_TRUE(parsed->allowed_clients[1].rules.empty());
+  const Authentication want{{{"https://auth.example.com",
+                              "https://auth.example.com/jwks",
+                              {"payments"},
+                              {{"X-Token", ""}, {"Authorization", "Bearer "}}}},
+                            true};
+  EXPECT_EQ(parsed->authentication, want);
+}
+
 struct BadCase {
   const char* name;
   const char* spec_patch;  // merged into the minimal spec
@@ -155,10 +177,59 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"NamespaceWithoutSecureService",
                 R"({"allowedClients": [{"namespace": "x", "podSelector": {"matchLabels": {"a": "b"}}}]})",
                 "spec.allowedClients[0].namespace"},
+        BadCase{"RuleOfNeitherMethodsNorPaths",
+                R"({"allowedClients": [{"secureService": "a", "rules": [{"methods": []}]}]})",
+                "spec.allowedClients[0].rules[0]"},
+        BadCase{"RuleWithUnknownMethod",
+                R"({"allowedClients": [{"secureService": "a", "rules": [{"methods": ["FETCH"]}]}]})",
+                "spec.allowedClients[0].rules[0].methods[0]"},
+        BadCase{"RuleWithWildcardInside",
+                R"({"allowedClients": [{"secureService": "a", "rules": [{"paths": ["/api/*/orders"]}]}]})",
+                "spec.allowedClients[0].rules[0].paths[0]"},
+        BadCase{"RuleWithRelativePath",
+                R"({"allowedClients": [{"secureService": "a", "rules": [{"paths": ["api"]}]}]})",
+                "spec.allowedClients[0].rules[0].paths[0]"},
+        BadCase{"RuleWithQuery", R"({"allowedClients": [{"secureService": "a", "rules": [{"paths": ["/api?x=1"]}]}]})",
+                "spec.allowedClients[0].rules[0].paths[0]"},
+        BadCase{
+            "RulesForPlainPods",
+            R"({"allowedClients": [{"podSelector": {"matchLabels": {"a": "b"}}, "rules": [{"methods": ["GET"]}]}]})",
+            "spec.allowedClients[0].rules"},
+        BadCase{"JwtWithoutIssuer", R"({"authentication": {"jwt": [{"jwksUri": "https://a/jwks"}]}})",
+                "spec.authentication.jwt[0].issuer"},
+        BadCase{"JwksUriNotHttp", R"({"authentication": {"jwt": [{"issuer": "a", "jwksUri": "file:///etc/jwks"}]}})",
+                "spec.authentication.jwt[0].jwksUri"},
+        BadCase{"JwtHeaderNotAHeaderName",
+                R"({"authentication": {"jwt": [{"issuer": "a", "fromHeaders": [{"name": "x token"}]}]}})",
+                "spec.authentication.jwt[0].fromHeaders[0].name"},
+        BadCase{"RequireJwtWithoutIssuers", R"({"authentication": {"requireJWT": true}})",
+                "spec.authentication.requireJWT"},
         BadCase{"UnknownMesh", R"({"mesh": {"provider": "Consul"}})", "spec.mesh.provider"},
         BadCase{"UnknownAdmissionMode", R"({"admission": {"mode": "Block"}})", "spec.admission.mode"},
         BadCase{"WrongType", R"({"networkPolicy": {"enabled": "yes"}})", "spec.networkPolicy.enabled"}),
     [](const auto& info) { return std::string(info.param.name); });
+
+TEST(SecureServiceParse, RefusesMoreMethodAndPathCombinationsThanTheMeshObjectsAreBuiltFor) {
+  json o = minimal();
+  json paths = json::array();
+  for (int i = 0; i < 32; ++i) paths.push_back("/p" + std::to_string(i));
+  const json rule = {{"methods", {"GET", "POST", "PUT", "DELETE"}}, {"paths", paths}};  // 128
+  o["spec"]["allowedClients"] = {{{"secureService", "a"}, {"rules", {rule, rule}}}};
+  EXPECT_TRUE(parse_secure_service(o).ok());
+  o["spec"]["allowedClients"].push_back({{"secureService", "b"}, {"rules", {{{"methods", {"GET"}}}}}});
+  auto parsed = parse_secure_service(o);
+  ASSERT_FALSE(parsed.ok());
+  EXPECT_THAT(parsed.error().message(),
+              HasSubstr("spec.allowedClients: Too many: the rules make 257 method and path combinations; at most 256"));
+}
+
+TEST(SecureServiceParse, RefusesANamespaceThatIsNoNamespaceName) {
+  json o = minimal();
+  o["metadata"]["namespace"] = "Shop_Floor";
+  auto parsed = parse_secure_service(o);
+  ASSERT_FALSE(parsed.ok());
+  EXPECT_THAT(parsed.error().message(), HasSubstr("metadata.namespace: Invalid value: \"Shop_Floor\""));
+}
 
 TEST(SecureServiceParse, ReportsEveryProblemAtOnce) {
   json o = minimal();

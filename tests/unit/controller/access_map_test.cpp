@@ -4,6 +4,7 @@
 
 #include <fstream>
 #include <iterator>
+#include <random>
 
 #include "kube/manifest_yaml.hpp"
 
@@ -42,7 +43,8 @@ api::SecureService service(const json& spec, const std::string& ns = "shop", con
   return parsed.ok() ? *parsed : api::SecureService{};
 }
 
-CallAnswer call(const AccessMap& map, const std::string& from, const std::string& to, int port) {
+CallAnswer call(const AccessMap& map, const std::string& from, const std::string& to, int port,
+                const Request& request = {}) {
   const auto split = [](const std::string& key) {
     const auto slash = key.find('/');
     return std::make_pair(key.substr(0, slash), key.substr(slash + 1));
@@ -53,7 +55,7 @@ CallAnswer call(const AccessMap& map, const std::string& from, const std::string
   const api::SecureService* callee = map.find(to_ns, to_name);
   EXPECT_TRUE(caller && callee) << from << " -> " << to;
   if (!caller || !callee) return {};
-  return map.call(AccessMap::caller_of(*caller), *callee, port);
+  return map.call(AccessMap::caller_of(*caller), *callee, port, request);
 }
 
 Verdict verdict_of(const CallAnswer& a, const std::string& layer) {
@@ -61,6 +63,13 @@ Verdict verdict_of(const CallAnswer& a, const std::string& layer) {
     if (l.layer == layer) return l.verdict;
   ADD_FAILURE() << "no layer " << layer;
   return Verdict::kNotEnforced;
+}
+
+std::string reason_of(const CallAnswer& a, const std::string& layer) {
+  for (const auto& l : a.layers)
+    if (l.layer == layer) return l.reason;
+  ADD_FAILURE() << "no layer " << layer;
+  return "";
 }
 
 std::string denied_layer(const CallAnswer& a) { return a.denied_by() ? a.denied_by()->layer : "(allowed)"; }
@@ -73,7 +82,7 @@ TEST(AccessMap, TheExamplesChainIsAllowedAcrossNamespacesThroughEveryLayer) {
   EXPECT_EQ(verdict_of(front_to_checkout, "NetworkPolicy egress"), Verdict::kNotEnforced);
   EXPECT_EQ(verdict_of(front_to_checkout, "NetworkPolicy ingress"), Verdict::kAllowed);
   EXPECT_EQ(verdict_of(front_to_checkout, "Istio"), Verdict::kAllowed);
-  EXPECT_THAT(front_to_checkout.layers[2].reason, HasSubstr("cluster.local/ns/front/sa/frontend"));
+  EXPECT_THAT(reason_of(front_to_checkout, "Istio"), HasSubstr("cluster.local/ns/front/sa/frontend"));
 
   const CallAnswer checkout_to_payments = call(map, "shop/checkout", "shop/payments", 8443);
   EXPECT_TRUE(checkout_to_payments.allowed()) << denied_reason(checkout_to_payments);
@@ -162,6 +171,139 @@ TEST(AccessMap, EdgesCoverEveryAllowedClientOnEveryPortItIsGiven) {
                   "shop/checkout -> shop/inventory:50051", "front/ghost -> shop/open:8443 denied",
                   "shop/checkout -> shop/payments:8443"));
 }
+
+// ---------------------------------------------------------------------------------------
+// Request rules and JWT.
+
+TEST(AccessMap, RequestRulesAllowOnlyTheDeclaredOperationsOnIstio) {
+  const AccessMap map(examples(), {});
+  EXPECT_TRUE(call(map, "shop/checkout", "shop/payments", 8443, {"POST", "/v1/charges", {}}).allowed());
+  EXPECT_TRUE(call(map, "shop/checkout", "shop/payments", 8443, {"GET", "/v1/charges/ch_1", {}}).allowed());
+  const CallAnswer refund = call(map, "shop/checkout", "shop/payments", 8443, {"POST", "/v1/refunds", {}});
+  EXPECT_EQ(denied_layer(refund), "Istio");
+  EXPECT_THAT(denied_reason(refund), HasSubstr("only for: POST /v1/charges, GET /v1/charges/*"));
+  // Asked about the port alone, the answer names the operations.
+  EXPECT_THAT(reason_of(call(map, "shop/checkout", "shop/payments", 8443), "Istio"),
+              HasSubstr("only for: POST /v1/charges, GET /v1/charges/*"));
+}
+
+TEST(AccessMap, RequestRulesOnLinkerdLandOnRoutesAndAnUnmatchedRequestIsA404) {
+  const AccessMap map(examples(), {});
+  EXPECT_TRUE(
+      call(map, "shop/checkout", "shop/inventory", 50051, {"POST", "/inventory.v1.Inventory/Reserve", {}}).allowed());
+  const CallAnswer other =
+      call(map, "shop/checkout", "shop/inventory", 50051, {"POST", "/inventory.v1.Inventory/Drop", {}});
+  EXPECT_EQ(denied_layer(other), "Linkerd");
+  EXPECT_THAT(denied_reason(other), HasSubstr("404"));
+}
+
+TEST(AccessMap, AJwtLayerChecksTheTokensIssuerAndRequireJwtRefusesRequestsWithoutOne) {
+  std::vector<api::SecureService> services = examples();
+  services.push_back(
+      service({{"mesh", {{"provider", "Istio"}}},
+               {"allowedClients", {{{"secureService", "checkout"}}}},
+               {"authentication", {{"requireJWT", true}, {"jwt", {{{"issuer", "https://auth.example.com"}}}}}}}));
+  const AccessMap map(services, {});
+  const CallAnswer without = call(map, "shop/checkout", "shop/open", 8443);
+  EXPECT_EQ(verdict_of(without, "JWT"), Verdict::kAllowed);
+  EXPECT_EQ(denied_layer(without), "Istio");
+  EXPECT_THAT(denied_reason(without),
+              HasSubstr("only with a valid JWT (requestPrincipals https://auth.example.com/*)"));
+  const CallAnswer foreign = call(map, "shop/checkout", "shop/open", 8443, {"", "", "https://evil.example.com"});
+  EXPECT_EQ(denied_layer(foreign), "JWT");
+  EXPECT_THAT(denied_reason(foreign), HasSubstr("401"));
+  EXPECT_TRUE(call(map, "shop/checkout", "shop/open", 8443, {"", "", "https://auth.example.com"}).allowed());
+  // The map takes a declared caller to send a valid token.
+  for (const auto& e : map.edges()) {
+    if (e.to == "shop/open") {
+      EXPECT_TRUE(e.answer.allowed()) << denied_reason(e.answer);
+    }
+  }
+}
+
+TEST(AccessMap, JwtOnLinkerdIsReportedAsNotEnforced) {
+  const AccessMap map(
+      {service({{"mesh", {{"provider", "Linkerd"}}},
+                {"allowedClients", {{{"secureService", "caller"}}}},
+                {"authentication", {{"requireJWT", true}, {"jwt", {{{"issuer", "https://auth.example.com"}}}}}}}),
+       service(json::object(), "shop", "caller")},
+      {});
+  const CallAnswer a = call(map, "shop/caller", "shop/open", 8443);
+  EXPECT_EQ(verdict_of(a, "JWT"), Verdict::kNotEnforced);
+  EXPECT_THAT(reason_of(a, "JWT"), HasSubstr("Linkerd cannot verify JWTs"));
+}
+
+// Whether a rule as written matches a request, straight from the rule's words, as each mesh
+// reads a path: Istio's "/api/*" is the string prefix "/api/"; a Gateway API PathPrefix
+// "/api" (what Linkerd's HTTPRoute gets) also matches "/api" itself.
+bool rule_allows(const api::RequestRule& rule, const std::string& method, const std::string& path, bool gateway) {
+  if (!rule.methods.empty() && std::find(rule.methods.begin(), rule.methods.end(), method) == rule.methods.end())
+    return false;
+  if (rule.paths.empty()) return true;
+  for (const auto& p : rule.paths) {
+    if (!p.ends_with("/*")) {
+      if (p == path) return true;
+      continue;
+    }
+    const std::string prefix = p.substr(0, p.size() - 1);  // "/api/"
+    if (path.starts_with(prefix)) return true;
+    if (gateway && path == prefix.substr(0, prefix.size() - 1)) return true;
+  }
+  return false;
+}
+
+class RequestRulesEveryMesh : public ::testing::TestWithParam<const char*> {};
+
+// Clients with random, overlapping rules: for every request of a grid, the mesh layer over the
+// objects the operator writes allows exactly what the client's own rules allow. On Linkerd
+// this checks the routes (one per match of the closure, authorized for whoever covers it)
+// against Gateway API precedence, which picks one route per request.
+TEST_P(RequestRulesEveryMesh, AllowExactlyWhatEachClientsRulesMatch) {
+  const std::string mesh = GetParam();
+  const bool gateway = mesh == "Linkerd";
+  const std::vector<std::string> methods = {"GET", "POST", "DELETE"};
+  const std::vector<std::string> paths = {"/", "/api", "/api/orders", "/api/orders/1", "/apix", "/web/a", "/healthz"};
+  const std::vector<std::string> rule_paths = {"/api/*", "/api/orders/*", "/healthz", "/*", "/web/*", "/api"};
+  std::mt19937 random(20261126);
+  for (int round = 0; round < 60; ++round) {
+    json clients = json::array();
+    std::vector<api::SecureService> services;
+    for (int c = 0; c < 4; ++c) {
+      const std::string name = "client" + std::to_string(c);
+      services.push_back(service(json::object(), "shop", name));
+      json entry = {{"secureService", name}};
+      const int rule_count = static_cast<int>(random() % 3);  // 0: every request
+      for (int r = 0; r < rule_count; ++r) {
+        json rule = json::object();
+        if (random() % 3 != 0) rule["methods"] = {methods[random() % methods.size()]};
+        if (random() % 4 != 0 || !rule.contains("methods")) {
+          rule["paths"] = {rule_paths[random() % rule_paths.size()]};
+          if (random() % 2) rule["paths"].push_back(rule_paths[random() % rule_paths.size()]);
+        }
+        entry["rules"].push_back(rule);
+      }
+      clients.push_back(entry);
+    }
+    services.push_back(
+        service({{"networkPolicy", {{"enabled", false}}}, {"mesh", {{"provider", mesh}}}, {"allowedClients", clients}},
+                "shop", "server"));
+    const api::SecureService server = services.back();
+    const AccessMap map(services, {});
+    for (size_t c = 0; c < server.allowed_clients.size(); ++c)
+      for (const auto& method : methods)
+        for (const auto& path : paths) {
+          const auto& rules = server.allowed_clients[c].rules;
+          const bool want = rules.empty() || std::any_of(rules.begin(), rules.end(), [&](const api::RequestRule& r) {
+                              return rule_allows(r, method, path, gateway);
+                            });
+          const CallAnswer got = call(map, "shop/client" + std::to_string(c), "shop/server", 8443, {method, path, {}});
+          ASSERT_EQ(got.allowed(), want) << "round " << round << ": client" << c << " " << method << " " << path
+                                         << "; rules " << clients[c].dump() << "; " << denied_reason(got);
+        }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Meshes, RequestRulesEveryMesh, ::testing::Values("Istio", "Linkerd"));
 
 }  // namespace
 }  // namespace sso::controller

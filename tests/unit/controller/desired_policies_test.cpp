@@ -155,5 +155,37 @@ TEST(DesiredPolicyObjects, WritesLinkerdObjectsForLinkerd) {
   for (const auto& o : objects) EXPECT_THAT(o["apiVersion"].get<std::string>(), ::testing::HasSubstr("linkerd.io"));
 }
 
+TEST(UnenforcedRequests, NoneWhenTheMeshEnforcesEverythingAsked) {
+  api::SecureService service = make_secure_service();
+  api::AllowedClient client{"web", "shop", std::nullopt, std::nullopt, {}, {{{"GET"}, {}}}};
+  service.allowed_clients = {client};
+  service.authentication.jwt = {{"https://auth.example.com", "", {}, {}}};
+  service.mesh = api::MeshProvider::kIstio;
+  EXPECT_TRUE(unenforced_requests(service).empty());
+  service.authentication = {};
+  service.mesh = api::MeshProvider::kLinkerd;
+  EXPECT_TRUE(unenforced_requests(service).empty());
+  service.mesh = api::MeshProvider::kNone;
+  service.allowed_clients[0].rules.clear();
+  EXPECT_TRUE(unenforced_requests(service).empty());
+}
+
+TEST(UnenforcedRequests, NameJwtOnLinkerdAndRulesWithoutAMesh) {
+  api::SecureService service = make_secure_service();
+  service.authentication = {{{"https://auth.example.com", "", {}, {}}}, true};
+  service.mesh = api::MeshProvider::kLinkerd;
+  EXPECT_THAT(unenforced_requests(service),
+              ::testing::ElementsAre(::testing::AllOf(::testing::HasSubstr("spec.authentication.jwt: Linkerd cannot"),
+                                                      ::testing::HasSubstr("requests without one are not refused"))));
+  service.mesh = api::MeshProvider::kNone;
+  service.allowed_clients = {{"web", "shop", std::nullopt, std::nullopt, {}, {}},
+                             {"app", "front", std::nullopt, std::nullopt, {}, {{{}, {"/api/*"}}}}};
+  const auto gaps = unenforced_requests(service);
+  ASSERT_EQ(gaps.size(), 2u);
+  EXPECT_THAT(gaps[0], ::testing::HasSubstr("no mesh verifies JWTs"));
+  EXPECT_THAT(gaps[1], ::testing::HasSubstr("spec.allowedClients[1].rules: no mesh enforces request rules"));
+  EXPECT_THAT(gaps[1], ::testing::HasSubstr("front/app may make every request"));
+}
+
 }  // namespace
 }  // namespace sso::controller

@@ -129,5 +129,50 @@ TEST(IstioObjects, AreTheSameWhateverTheOrderOfClients) {
   EXPECT_EQ(build({web}), build({web, web}));
 }
 
+TEST(IstioObjects, RequestRulesBecomeOperationsOfThatClientsRuleOnly) {
+  Peer checkout = found_peer("checkout", "shop", {8443});
+  checkout.rules = {{{"POST"}, {"/v1/charges"}}, {{}, {"/v1/charges/*"}}};
+  const json spec = rules_for({checkout, found_peer("audit", "ops", {9090})});
+  ASSERT_EQ(spec["rules"].size(), 2u);
+  EXPECT_EQ(spec["rules"][0], rule("example.org/ns/ops/sa/audit", {"9090"}));
+  EXPECT_EQ(spec["rules"][1]["to"], json::parse(R"([
+    {"operation": {"ports": ["8443"], "methods": ["POST"], "paths": ["/v1/charges"]}},
+    {"operation": {"ports": ["8443"], "paths": ["/v1/charges/*"]}}])"));
+}
+
+TEST(IstioObjects, JwtIssuersBecomeARequestAuthenticationBeforeTheAuthorizationPolicy) {
+  api::SecureService service = make_secure_service();
+  service.authentication.jwt = {{"https://auth.example.com",
+                                 "https://auth.example.com/jwks",
+                                 {"payments"},
+                                 {{"X-Token", ""}, {"Authorization", "Bearer "}}},
+                                {"https://other.example.com", "", {}, {}}};
+  const auto objects = build_istio_objects(service, {}, kClusterDomain, kTrustDomain);
+  ASSERT_EQ(objects.size(), 4u);
+  EXPECT_EQ(objects[2]["kind"], "RequestAuthentication");
+  EXPECT_EQ(objects[3]["kind"], "AuthorizationPolicy");
+  EXPECT_EQ(objects[2]["apiVersion"], "security.istio.io/v1");
+  EXPECT_EQ(objects[2]["spec"], json::parse(R"({
+    "selector": {"matchLabels": {"app": "payments"}},
+    "jwtRules": [
+      {"issuer": "https://auth.example.com", "jwksUri": "https://auth.example.com/jwks", "audiences": ["payments"],
+       "fromHeaders": [{"name": "X-Token"}, {"name": "Authorization", "prefix": "Bearer "}]},
+      {"issuer": "https://other.example.com"}]})"));
+  // Without requireJWT a token is checked when present and not required.
+  EXPECT_FALSE(rules_for({found_peer("web", "shop", {8443})}, service)["rules"][0]["from"][0]["source"].contains(
+      "requestPrincipals"));
+}
+
+TEST(IstioObjects, RequireJwtAddsTheIssuersRequestPrincipalsToEveryRule) {
+  api::SecureService service = make_secure_service();
+  service.authentication.jwt = {{"https://auth.example.com", "", {}, {}}, {"https://other.example.com", "", {}, {}}};
+  service.authentication.require_jwt = true;
+  const json spec = rules_for({found_peer("web", "shop", {8443}), found_peer("audit", "ops", {9090})}, service);
+  ASSERT_EQ(spec["rules"].size(), 2u);
+  for (const auto& r : spec["rules"])
+    EXPECT_EQ(r["from"][0]["source"]["requestPrincipals"],
+              json::array({"https://auth.example.com/*", "https://other.example.com/*"}));
+}
+
 }  // namespace
 }  // namespace sso::controller

@@ -112,5 +112,115 @@ TEST(LinkerdObjects, AreTheSameWhateverTheOrderOfClients) {
   EXPECT_EQ(build({web}), build({web, web}));
 }
 
+Peer with_rules(Peer peer, std::vector<api::RequestRule> rules) {
+  peer.rules = std::move(rules);
+  return peer;
+}
+
+std::vector<json> of_kind(const std::vector<json>& objects, const std::string& kind) {
+  std::vector<json> out;
+  for (const auto& o : objects)
+    if (o["kind"] == kind) out.push_back(o);
+  return out;
+}
+
+// The identities the route of `match` authorizes, through its AuthorizationPolicy and
+// MeshTLSAuthentication (which share the route's name).
+json identities_of_route_with(const std::vector<json>& objects, const json& match) {
+  for (const auto& route : of_kind(objects, "HTTPRoute"))
+    for (const auto& rule : route["spec"]["rules"])
+      for (const auto& m : rule["matches"])
+        if (m == match) {
+          const std::string name = route["metadata"]["name"];
+          const json policy = find(objects, "AuthorizationPolicy", name);
+          EXPECT_EQ(policy["spec"]["targetRef"],
+                    (json{{"group", "policy.linkerd.io"}, {"kind", "HTTPRoute"}, {"name", name}}));
+          return find(objects, "MeshTLSAuthentication", name)["spec"]["identityRefs"];
+        }
+  ADD_FAILURE() << "no route matches " << match.dump();
+  return json();
+}
+
+TEST(LinkerdObjects, RequestRulesBecomeARouteOfTheirMatchesAuthorizedForTheClientOnly) {
+  const auto objects = build_linkerd_objects(make_secure_service(),
+                                             {with_rules(found_peer("checkout", "shop", {8443}),
+                                                         {{{"POST"}, {"/v1/charges"}}, {{"GET"}, {"/v1/charges/*"}}})});
+  const auto routes = of_kind(objects, "HTTPRoute");
+  ASSERT_EQ(routes.size(), 1u);
+  const json& route = routes[0];
+  EXPECT_EQ(route["apiVersion"], "policy.linkerd.io/v1beta3");
+  EXPECT_THAT(route["metadata"]["name"].get<std::string>(), ::testing::StartsWith("payments-8443-"));
+  EXPECT_EQ(route["spec"]["parentRefs"],
+            json::array({{{"group", "policy.linkerd.io"}, {"kind", "Server"}, {"name", "payments-8443"}}}));
+  EXPECT_EQ(route["spec"]["rules"],
+            json::parse(R"([{"matches": [{"method": "GET", "path": {"type": "PathPrefix", "value": "/v1/charges"}},
+                                         {"method": "POST", "path": {"type": "Exact", "value": "/v1/charges"}}]}])"));
+  // Nothing on the Server itself: its policy would authorize every route.
+  for (const auto& policy : of_kind(objects, "AuthorizationPolicy"))
+    EXPECT_EQ(policy["spec"]["targetRef"]["kind"], "HTTPRoute");
+  // The other port, where checkout may not go, keeps its denying Server only.
+  EXPECT_EQ(kinds_and_names(objects).back(), "Server/payments-9090");
+}
+
+TEST(LinkerdObjects, ClientsWithoutRulesKeepEveryRequestThroughACatchAllRoute) {
+  const auto objects = build_linkerd_objects(
+      make_secure_service(),
+      {found_peer("audit", "ops", {8443}), with_rules(found_peer("web", "shop", {8443}), {{{"GET"}, {}}})});
+  const json root = {{"path", {{"type", "PathPrefix"}, {"value", "/"}}}};
+  const json get_root = {{"method", "GET"}, {"path", {{"type", "PathPrefix"}, {"value", "/"}}}};
+  EXPECT_EQ(identities_of_route_with(objects, root), json::array({service_account("audit", "ops")}));
+  EXPECT_EQ(identities_of_route_with(objects, get_root),
+            json::array({service_account("audit", "ops"), service_account("web", "shop")}));
+}
+
+TEST(LinkerdObjects, OverlappingRulesAuthorizeTheNarrowerRouteForEveryClientWhoseRulesCoverIt) {
+  // web may GET anything under /api; admin may do anything under /api/orders. A GET of
+  // /api/orders/1 lands on the most specific route, which must authorize both.
+  const auto objects = build_linkerd_objects(
+      make_secure_service(), {with_rules(found_peer("web", "shop", {8443}), {{{"GET"}, {"/api/*"}}}),
+                              with_rules(found_peer("admin", "shop", {8443}), {{{}, {"/api/orders/*"}}})});
+  const auto path = [](const char* value) { return json{{"type", "PathPrefix"}, {"value", value}}; };
+  EXPECT_EQ(identities_of_route_with(objects, {{"method", "GET"}, {"path", path("/api/orders")}}),
+            json::array({service_account("admin", "shop"), service_account("web", "shop")}));
+  EXPECT_EQ(identities_of_route_with(objects, {{"path", path("/api/orders")}}),
+            json::array({service_account("admin", "shop")}));
+  EXPECT_EQ(identities_of_route_with(objects, {{"method", "GET"}, {"path", path("/api")}}),
+            json::array({service_account("web", "shop")}));
+}
+
+TEST(LinkerdObjects, ARouteIsRenamedWhenWhoItAuthorizesChanges) {
+  const Peer web = with_rules(found_peer("web", "shop", {8443}), {{{"GET"}, {}}});
+  const auto alone = of_kind(build_linkerd_objects(make_secure_service(), {web}), "HTTPRoute");
+  const auto with_other =
+      of_kind(build_linkerd_objects(make_secure_service(),
+                                    {web, with_rules(found_peer("app", "shop", {8443}), {{{"GET"}, {}}})}),
+              "HTTPRoute");
+  ASSERT_EQ(alone.size(), 1u);
+  ASSERT_EQ(with_other.size(), 1u);
+  EXPECT_NE(alone[0]["metadata"]["name"], with_other[0]["metadata"]["name"]);
+  EXPECT_EQ(alone[0]["metadata"]["name"],
+            of_kind(build_linkerd_objects(make_secure_service(), {web}), "HTTPRoute")[0]["metadata"]["name"]);
+}
+
+TEST(LinkerdObjects, ManyMatchesAreSplitWithinTheHttpRouteLimits) {
+  std::vector<std::string> paths;
+  for (int i = 0; i < 130; ++i) paths.push_back("/item/" + std::to_string(i));
+  const auto objects =
+      build_linkerd_objects(make_secure_service(), {with_rules(found_peer("web", "shop", {8443}), {{{"GET"}, paths}})});
+  const auto routes = of_kind(objects, "HTTPRoute");
+  ASSERT_EQ(routes.size(), 2u);
+  size_t matches = 0;
+  for (const auto& route : routes) {
+    EXPECT_LE(route["spec"]["rules"].size(), 16u);
+    for (const auto& rule : route["spec"]["rules"]) {
+      EXPECT_LE(rule["matches"].size(), 8u);
+      matches += rule["matches"].size();
+    }
+    EXPECT_EQ(find(objects, "AuthorizationPolicy", route["metadata"]["name"])["spec"]["targetRef"]["name"],
+              route["metadata"]["name"]);
+  }
+  EXPECT_EQ(matches, 130u);
+}
+
 }  // namespace
 }  // namespace sso::controller
