@@ -61,6 +61,21 @@ TEST(ReadManifests, RefusesAStrayCommaWhereADocumentStarts) {
     EXPECT_THAT(read_manifests(yaml, "test.yaml"), HasCode(ErrorCode::kInvalidArgument)) << yaml;
 }
 
+// A namespace of invalid UTF-8 made the Istio builder throw from nlohmann::json::dump (found
+// by the secure_service_yaml fuzz target); such text is not YAML.
+TEST(ReadManifests, RefusesInvalidUtf8NamingTheLine) {
+  const auto r =
+      read_manifests("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, namespace: s\xff\xfehop}\n", "cm.yaml");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().message(), "cm.yaml: not valid YAML: line 3: invalid UTF-8");
+  for (const char* bad : {"\xc0\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80", "\xe2\x82"})
+    EXPECT_FALSE(read_manifests(std::string("a: \"") + bad + "\"\n", "x").ok()) << bad;
+  const auto fine = read_manifests(
+      "apiVersion: v1\nkind: ConfigMap\ndata: {k: \"h\xc3\xa9llo \xe2\x82\xac \xf0\x9f\x94\x92\"}\n", "x");
+  ASSERT_TRUE(fine.ok()) << fine.error().describe();
+  EXPECT_EQ((*fine)[0]["data"]["k"], "h\xc3\xa9llo \xe2\x82\xac \xf0\x9f\x94\x92");
+}
+
 TEST(ReadManifests, SkipsEmptyDocuments) {
   auto objects = read_manifests("---\n---\n" + std::string(kHeader) + "---\n...\n---\n", "test.yaml");
   ASSERT_THAT(objects, IsOk());
