@@ -12,6 +12,7 @@
 #include "api/secure_service.hpp"
 #include "controller/desired_policies.hpp"
 #include "controller/identity_secret.hpp"
+#include "controller/linkerd.hpp"
 #include "controller/network_policy.hpp"
 #include "pki/certificate_authority.hpp"
 
@@ -174,6 +175,26 @@ void BM_DesiredPolicyObjectsIstio(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_DesiredPolicyObjectsIstio);
+
+// Linkerd with request rules at the limit (api::kMaxRequestMatches): one client may use any of
+// the 9 methods anywhere, another 247 paths with any method, so that the closure under
+// intersection is at its largest (every method with every path). Target: well under a
+// second, as it runs on every full mesh sync of such a service.
+void BM_LinkerdRoutesAtTheRuleLimit(benchmark::State& state) {
+  api::SecureService service = checkout(2);
+  service.mesh = api::MeshProvider::kLinkerd;
+  api::RequestRule by_method, by_path;
+  for (auto method : api::kHttpMethods) by_method.methods.emplace_back(method);
+  for (size_t i = 0; by_method.methods.size() + by_path.paths.size() < api::kMaxRequestMatches; ++i)
+    by_path.paths.push_back("/area-" + std::to_string(i % 16) + "/item-" + std::to_string(i) + "/*");
+  service.allowed_clients[0].rules = {by_method};
+  service.allowed_clients[1].rules = {by_path};
+  const std::vector<controller::Peer> clients = resolved_clients(service);
+  size_t objects = 0;
+  for (auto _ : state) objects = controller::build_linkerd_objects(service, clients).size();
+  state.counters["objects"] = static_cast<double>(objects);
+}
+BENCHMARK(BM_LinkerdRoutesAtTheRuleLimit)->Unit(benchmark::kMillisecond);
 
 }  // namespace
 
