@@ -82,7 +82,7 @@ TEST_F(InstallE2E, ThePlainManifestsInstallAndTheOperatorRunsOnTheDeploymentsArg
   auto webhook_port = kube::find_free_port("127.0.0.1");
   ASSERT_TRUE(webhook_port.ok());
   server_->api().admission().map_service(kNamespace, "secureservice-operator-webhook", *webhook_port);
-  const uint16_t port = free_port_pair();
+  const uint16_t port = free_port_pair({*webhook_port});
   BackgroundProcess replica(deployment_argv(deployment, port, *webhook_port), dir_.file("operator.log"));
 
   // It leads, mints the CA and its serving certificate where the chart says, and fills in

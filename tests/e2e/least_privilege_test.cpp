@@ -197,7 +197,7 @@ class ChartCluster {
     auto webhook_port = kube::find_free_port("127.0.0.1");
     ASSERT_TRUE(webhook_port.ok());
     server_->api().admission().map_service(kNamespace, "secureservice-operator-webhook", *webhook_port);
-    port_ = free_port_pair();
+    port_ = free_port_pair({*webhook_port});
     const std::string kubeconfig = dir_.file("operator-kubeconfig");
     server_->service_account_kubeconfig(kNamespace, user_.substr(user_.rfind(':') + 1), kubeconfig);
     operator_ = std::make_unique<BackgroundProcess>(argv(deployment, *webhook_port, kubeconfig), dir_.file("op.log"));

@@ -3,6 +3,8 @@
 // Helpers for tests that run the operator binary against the API test server.
 #include <gmock/gmock.h>
 
+#include <algorithm>
+#include <initializer_list>
 #include <memory>
 #include <string>
 
@@ -23,11 +25,15 @@ inline int http_code(uint16_t port, const std::string& path, std::string* body =
 
 // Two consecutive free ports (probes, metrics): the operator's flags take fixed addresses, as
 // a pod's would. From kube::find_free_port: random, below the ephemeral range, so that test
-// processes run in parallel do not collide (a pid-based range did).
-inline uint16_t free_port_pair() {
+// processes run in parallel do not collide (a pid-based range did). `taken`: ports this test
+// picked already and has not bound yet (a webhook's, another replica's), which would still
+// look free.
+inline uint16_t free_port_pair(std::initializer_list<uint16_t> taken = {}) {
+  const auto is_taken = [&](int port) { return std::find(taken.begin(), taken.end(), port) != taken.end(); };
   for (int attempt = 0; attempt < 100; ++attempt) {
     auto port = kube::find_free_port("127.0.0.1");
-    if (port.ok() && *port < 65535 && kube::port_is_free("127.0.0.1", static_cast<uint16_t>(*port + 1))) return *port;
+    if (!port.ok() || *port >= 65535 || is_taken(*port) || is_taken(*port + 1)) continue;
+    if (kube::port_is_free("127.0.0.1", static_cast<uint16_t>(*port + 1))) return *port;
   }
   ADD_FAILURE() << "no two consecutive free ports on 127.0.0.1";
   return 0;

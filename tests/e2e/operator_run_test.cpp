@@ -53,7 +53,7 @@ TEST_F(OperatorRun, ServesProbesAndMetricsThatPromtoolAccepts) {
 
 TEST_F(OperatorRun, OneOfTwoReplicasLeadsAndTheOtherTakesOverOnSigterm) {
   const uint16_t a_port = free_port_pair();
-  const uint16_t b_port = free_port_pair();
+  const uint16_t b_port = free_port_pair({a_port, static_cast<uint16_t>(a_port + 1)});
   auto a = start_operator("a", a_port);
   ASSERT_TRUE(eventually([&] { return !holder().empty() && holder() != "<none>"; })) << a->output();
   const std::string first = holder();

@@ -73,7 +73,7 @@ class WebhookClusterTest : public OperatorClusterTest {
                      "secureservice-system", "--show-only", "templates/validatingwebhookconfiguration.yaml"});
     ASSERT_EQ(rendered.exit_code, 0) << rendered.err;
     kubectl_ok({"apply", "-f", dir_.write("webhook-configuration.yaml", rendered.out)});
-    port_ = free_port_pair();
+    port_ = free_port_pair({webhook_port_});
     operator_ = std::make_unique<BackgroundProcess>(operator_argv(port_, run_flags()), dir_.file("operator.log"));
     // Serving: ready (certificate loaded, caches synced) and the caBundle written.
     ASSERT_TRUE(eventually(
