@@ -277,10 +277,10 @@ std::vector<RequestRule> read_rules(const json& client, const std::string& path,
     RequestRule rule{strings_field(r, "methods", at + ".methods", problems),
                      strings_field(r, "paths", at + ".paths", problems)};
     for (size_t j = 0; j < rule.methods.size(); ++j)
-      if (std::find(std::begin(kHttpMethods), std::end(kHttpMethods), rule.methods[j]) == std::end(kHttpMethods))
-        problems.add(at + ".methods[" + std::to_string(j) + "]",
-                     "Unsupported value: \"" + rule.methods[j] +
-                         "\": supported values: GET, HEAD, POST, PUT, DELETE, CONNECT, OPTIONS, TRACE, PATCH");
+      if (!is_http_method(rule.methods[j]))
+        problems.add(
+            at + ".methods[" + std::to_string(j) + "]",
+            "Unsupported value: \"" + rule.methods[j] + "\": supported values: " + std::string(kHttpMethodsText));
     for (size_t j = 0; j < rule.paths.size(); ++j)
       if (!is_request_path(rule.paths[j]))
         problems.add(at + ".paths[" + std::to_string(j) + "]",
@@ -419,6 +419,10 @@ std::string_view to_string(MeshProvider mesh) {
 }
 std::string_view to_string(MtlsMode mode) { return mode == MtlsMode::kStrict ? "STRICT" : "PERMISSIVE"; }
 std::string_view to_string(RotationPolicy policy) { return policy == RotationPolicy::kAlways ? "Always" : "Never"; }
+
+bool is_http_method(std::string_view method) {
+  return std::find(std::begin(kHttpMethods), std::end(kHttpMethods), method) != std::end(kHttpMethods);
+}
 
 std::vector<int> SecureService::ports_for(const AllowedClient& client) const {
   if (!client.ports.empty()) return client.ports;

@@ -100,6 +100,8 @@ struct RequestRule {
 // HTTPRoute takes (Istio takes any, and these too).
 inline constexpr std::string_view kHttpMethods[] = {"GET",     "HEAD",    "POST",  "PUT",  "DELETE",
                                                     "CONNECT", "OPTIONS", "TRACE", "PATCH"};
+bool is_http_method(std::string_view method);
+inline constexpr std::string_view kHttpMethodsText = "GET, HEAD, POST, PUT, DELETE, CONNECT, OPTIONS, TRACE, PATCH";
 
 // At most this many method and path combinations over all of a SecureService's rules: what
 // the mesh objects cost grows with them (Linkerd's routes with their square), so a spec

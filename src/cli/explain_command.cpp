@@ -204,11 +204,8 @@ int run_explain(const std::vector<std::string>& args, CommandContext& ctx) {
     if (!question)
       return usage_error(ctx, kCommand,
                          "--method, --path and --jwt-issuer describe a call: add --from, --to and --port");
-    const auto known = std::find(std::begin(api::kHttpMethods), std::end(api::kHttpMethods), method);
-    if (!method.empty() && known == std::end(api::kHttpMethods))
-      return usage_error(
-          ctx, kCommand,
-          "--method " + method + ": want GET, HEAD, POST, PUT, DELETE, CONNECT, OPTIONS, TRACE or PATCH");
+    if (!method.empty() && !api::is_http_method(method))
+      return usage_error(ctx, kCommand, "--method " + method + ": want " + std::string(api::kHttpMethodsText));
     if (!path.empty() && path.front() != '/')
       return usage_error(ctx, kCommand, "--path " + path + ": want a path starting with /");
     if (!method.empty() || !path.empty()) {

@@ -220,8 +220,7 @@ CallAnswer AccessMap::call(const Caller& from, const api::SecureService& to, int
     answer.layers.push_back(istio_layer(objects_in(to.ns), from, request, target, settings_.trust_domain));
   } else {
     // What the provider cannot enforce is said, not left out.
-    for (const auto& gap : unenforced_requests(to))
-      if (gap.starts_with("spec.authentication.jwt")) answer.layers.push_back({"JWT", Verdict::kNotEnforced, gap});
+    if (auto gap = unenforced_jwt(to)) answer.layers.push_back({"JWT", Verdict::kNotEnforced, std::move(*gap)});
     if (to.mesh == api::MeshProvider::kLinkerd)
       answer.layers.push_back(linkerd_layer(objects_in(to.ns), from, request, target));
   }

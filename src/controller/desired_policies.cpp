@@ -33,15 +33,19 @@ std::vector<json> desired_policy_objects(const api::SecureService& service, cons
   return out;
 }
 
+std::optional<std::string> unenforced_jwt(const api::SecureService& service) {
+  if (service.authentication.jwt.empty() || service.mesh == api::MeshProvider::kIstio) return std::nullopt;
+  return std::string("spec.authentication.jwt: ") +
+         (service.mesh == api::MeshProvider::kLinkerd ? "Linkerd cannot verify JWTs"
+                                                      : "no mesh verifies JWTs (spec.mesh.provider is None)") +
+         ": tokens are not checked" +
+         (service.authentication.require_jwt ? " and requests without one are not refused" : "");
+}
+
 std::vector<std::string> unenforced_requests(const api::SecureService& service) {
   std::vector<std::string> out;
-  const bool mesh = service.mesh != api::MeshProvider::kNone;
-  if (!service.authentication.jwt.empty() && service.mesh != api::MeshProvider::kIstio)
-    out.push_back(std::string("spec.authentication.jwt: ") +
-                  (mesh ? "Linkerd cannot verify JWTs" : "no mesh verifies JWTs (spec.mesh.provider is None)") +
-                  ": tokens are not checked" +
-                  (service.authentication.require_jwt ? " and requests without one are not refused" : ""));
-  if (!mesh)
+  if (auto jwt = unenforced_jwt(service)) out.push_back(std::move(*jwt));
+  if (service.mesh == api::MeshProvider::kNone)
     for (size_t i = 0; i < service.allowed_clients.size(); ++i)
       if (!service.allowed_clients[i].rules.empty())
         out.push_back("spec.allowedClients[" + std::to_string(i) + "].rules: no mesh enforces request rules " +

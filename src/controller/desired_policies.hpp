@@ -1,5 +1,6 @@
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,8 @@ std::vector<nlohmann::json> desired_policy_objects(const api::SecureService& ser
 // field: JWTs without Istio, request rules without a mesh. Empty when everything applies.
 // The MeshReady condition reports them: nothing asked for is dropped silently.
 std::vector<std::string> unenforced_requests(const api::SecureService& service);
+// Its JWT sentence alone, when the provider cannot verify JWTs.
+std::optional<std::string> unenforced_jwt(const api::SecureService& service);
 
 // The SecureServices that name `client` among their allowedClients, as peers of `client`'s
 // egress: their pods, namespace, and the ports they allow `client` on.

@@ -55,6 +55,20 @@ Result<WriteOutcome> write_if_differs(kube::RestClient& client, const kube::Reso
   return WriteOutcome::kUpdated;
 }
 
+const std::vector<kube::ResourceType>& mesh_types() {
+  static const std::vector<kube::ResourceType> kTypes = {
+      {"security.istio.io", "v1", "peerauthentications", "PeerAuthentication", true},
+      {"networking.istio.io", "v1", "destinationrules", "DestinationRule", true},
+      {"security.istio.io", "v1", "requestauthentications", "RequestAuthentication", true},
+      {"security.istio.io", "v1", "authorizationpolicies", "AuthorizationPolicy", true},
+      {"policy.linkerd.io", "v1beta3", "servers", "Server", true},
+      {"policy.linkerd.io", "v1alpha1", "meshtlsauthentications", "MeshTLSAuthentication", true},
+      {"policy.linkerd.io", "v1beta3", "httproutes", "HTTPRoute", true},
+      {"policy.linkerd.io", "v1alpha1", "authorizationpolicies", "AuthorizationPolicy", true},
+  };
+  return kTypes;
+}
+
 Result<kube::ResourceType> resource_type_of(const json& object) {
   const std::string api_version = kube::string_field(object, "apiVersion");
   const std::string kind = kube::string_field(object, "kind");
@@ -66,21 +80,15 @@ Result<kube::ResourceType> resource_type_of(const json& object) {
     const char* kind;
     const char* plural;
   };
-  static const Known kKnown[] = {
+  static const Known kCore[] = {
       {"", "Secret", "secrets"},
       {"", "ConfigMap", "configmaps"},
       {"networking.k8s.io", "NetworkPolicy", "networkpolicies"},
-      {"security.istio.io", "PeerAuthentication", "peerauthentications"},
-      {"security.istio.io", "AuthorizationPolicy", "authorizationpolicies"},
-      {"security.istio.io", "RequestAuthentication", "requestauthentications"},
-      {"networking.istio.io", "DestinationRule", "destinationrules"},
-      {"policy.linkerd.io", "Server", "servers"},
-      {"policy.linkerd.io", "MeshTLSAuthentication", "meshtlsauthentications"},
-      {"policy.linkerd.io", "AuthorizationPolicy", "authorizationpolicies"},
-      {"policy.linkerd.io", "HTTPRoute", "httproutes"},
   };
-  for (const auto& k : kKnown)
+  for (const auto& k : kCore)
     if (group == k.group && kind == k.kind) return kube::ResourceType{group, version, k.plural, kind, true};
+  for (const auto& type : mesh_types())
+    if (group == type.group && kind == type.kind) return kube::ResourceType{group, version, type.plural, kind, true};
   return invalid_argument("no resource type known for " + api_version + " " + kind);
 }
 

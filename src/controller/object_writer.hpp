@@ -1,6 +1,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -23,6 +24,10 @@ bool differs(const nlohmann::json& existing, const nlohmann::json& desired);
 // nothing: a write is one more watch event for everyone.
 Result<WriteOutcome> write_if_differs(kube::RestClient& client, const kube::ResourceType& type,
                                       const nlohmann::json& existing, const nlohmann::json& desired);
+
+// The kinds the mesh providers use, in the order they are written: what an AuthorizationPolicy
+// relies on (a RequestAuthentication, a MeshTLSAuthentication, an HTTPRoute) comes before it.
+const std::vector<kube::ResourceType>& mesh_types();
 
 // The resource type of an object the controller writes (core, networking, Istio, Linkerd),
 // from its apiVersion and kind.

@@ -17,23 +17,6 @@ using nlohmann::json;
 
 namespace {
 
-// Kinds the mesh providers use: listed by label to find what the operator wrote before.
-// Written in this order, so that what an AuthorizationPolicy relies on (a RequestAuthentication,
-// a MeshTLSAuthentication, an HTTPRoute) is in place before it.
-const std::vector<kube::ResourceType>& mesh_types() {
-  static const std::vector<kube::ResourceType> kTypes = {
-      {"security.istio.io", "v1", "peerauthentications", "PeerAuthentication", true},
-      {"networking.istio.io", "v1", "destinationrules", "DestinationRule", true},
-      {"security.istio.io", "v1", "requestauthentications", "RequestAuthentication", true},
-      {"security.istio.io", "v1", "authorizationpolicies", "AuthorizationPolicy", true},
-      {"policy.linkerd.io", "v1beta3", "servers", "Server", true},
-      {"policy.linkerd.io", "v1alpha1", "meshtlsauthentications", "MeshTLSAuthentication", true},
-      {"policy.linkerd.io", "v1beta3", "httproutes", "HTTPRoute", true},
-      {"policy.linkerd.io", "v1alpha1", "authorizationpolicies", "AuthorizationPolicy", true},
-  };
-  return kTypes;
-}
-
 bool is_being_deleted(const json& object) {
   return object.contains("metadata") && object["metadata"].contains("deletionTimestamp");
 }
